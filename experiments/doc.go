@@ -1,0 +1,51 @@
+// Package experiments owns the faultline language: the HCL schema of an
+// experiment file, its decoding into the model types (Experiment,
+// Component, Workload, FailureMode, Fault, Hypothesis), reference
+// resolution, validation, and the rendering of diagnostics.
+//
+// It does not run anything: it touches no network, clock, Docker or
+// process. Reading the file named to ParseFile is its only I/O. Planning
+// and running belong to package runner.
+//
+// # Parsing
+//
+// One file is one experiment. Parse and ParseFile are the convenient entry
+// points. A caller that also wants to render diagnostics with source
+// snippets keeps a Parser, which remembers every file it parsed:
+//
+//	p := experiments.NewParser()
+//	exp, diags := p.ParseFile("quickstart.hcl")
+//	if len(diags) > 0 {
+//		experiments.WriteDiagnostics(os.Stderr, p.Files(), diags, 80, false)
+//	}
+//	if diags.HasErrors() {
+//		return // exp is nil
+//	}
+//
+// Every problem in what the user wrote is an hcl.Diagnostic with a Subject
+// range inside the file. Decoding does not stop at the first problem: all
+// independent errors of a file are reported together, sorted by position.
+// Syntax errors are the exception: when the file does not parse as HCL,
+// only the syntax errors are reported.
+//
+// The experiment returned is nil whenever the diagnostics hold an error,
+// and complete otherwise: defaults applied, references resolved to
+// pointers, ranges checked. A file that parses without errors does not fail
+// later for a reason the parser could have seen; the only values left open
+// are the addresses in a process's command and env, which Process.Resolve
+// fills in once the runner knows them.
+//
+// # Resolving
+//
+// A process's command and env may refer to addresses chosen at run time
+// (self.listen, component.<name>.url). The parser checks them against
+// unknown values of the right types; the runner calls Process.Resolve with
+// a Runtime holding the real addresses to get argv and the environment.
+//
+// # Rendering
+//
+// WriteDiagnostics renders diagnostics for a terminal, with snippets;
+// DiagnosticsJSON renders them for machines (format_version "1").
+//
+// The language itself is documented in docs/language.md.
+package experiments

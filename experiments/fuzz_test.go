@@ -1,0 +1,101 @@
+package experiments
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func FuzzParse(f *testing.F) {
+	var seeds []string
+	for _, root := range []string{"testdata", filepath.Join("..", "examples")} {
+		err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+			if err == nil && !e.IsDir() && filepath.Ext(path) == ".hcl" {
+				seeds = append(seeds, path)
+			}
+			return err
+		})
+		if err != nil {
+			f.Fatal(err)
+		}
+	}
+	if len(seeds) == 0 {
+		f.Fatal("no seed files")
+	}
+	for _, path := range seeds {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src)
+	}
+	for _, s := range []string{
+		"",
+		"experiment",
+		"experiment \"x\" {}\n",
+		"experiment \"x\" { baseline = 1e999999999 }\n",
+		"component \"a\" {\n process {\n command = [for c in component : c]\n env = { (self.listen) = self.port }\n }\n}\n",
+		"workload \"w\" {\n http {\n target = component[0]\n rate = -0\n }\n}\n",
+		"\xff\xfe experiment \"\u00e9\" {}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		const filename = "fuzz/experiment.hcl"
+		exp, diags := Parse(filename, src)
+		if diags.HasErrors() && exp != nil {
+			t.Error("Parse returned an experiment despite errors")
+		}
+		if !diags.HasErrors() && exp == nil {
+			t.Error("Parse returned no experiment and no error")
+		}
+		for _, d := range diags {
+			if d.Summary == "" {
+				t.Errorf("diagnostic without summary: %v", d)
+			}
+			s := d.Subject
+			if s == nil {
+				continue
+			}
+			if s.Filename != filename {
+				t.Errorf("%q: subject file %q, want %q", d.Summary, s.Filename, filename)
+			}
+			if s.Start.Byte < 0 || s.Start.Byte > len(src) || s.End.Byte < s.Start.Byte || s.End.Byte > len(src) {
+				t.Errorf("%q: subject bytes [%d,%d] outside [0,%d]", d.Summary, s.Start.Byte, s.End.Byte, len(src))
+			}
+			if s.Start.Line < 1 || s.End.Line < 1 {
+				t.Errorf("%q: subject lines %d-%d, want >= 1", d.Summary, s.Start.Line, s.End.Line)
+			}
+		}
+		if exp == nil {
+			return
+		}
+		for _, c := range exp.Components {
+			// Resolving a valid experiment with every component known
+			// must succeed: the parser has seen every other problem.
+			comps := make(map[string]Address, len(exp.Components))
+			for _, o := range exp.Components {
+				comps[o.Name] = Address{Host: "127.0.0.1", Port: 1}
+			}
+			if _, _, rd := c.Process.Resolve(Runtime{Self: Address{Host: "127.0.0.1", Port: 2}, Components: comps}); rd.HasErrors() {
+				t.Errorf("Resolve(%s) after a clean parse: %s", c.Name, rd.Error())
+			}
+		}
+	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	path := filepath.Join("..", "examples", "quickstart", "quickstart.hcl")
+	src, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, diags := Parse(path, src); diags.HasErrors() {
+			b.Fatal(diags.Error())
+		}
+	}
+}

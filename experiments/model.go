@@ -1,0 +1,226 @@
+package experiments
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Experiment is one decoded experiment file: the settings of its
+// `experiment` block and every other top-level block it declares.
+// Slices keep declaration order.
+type Experiment struct {
+	Name        string
+	Description string
+
+	// Phase lengths. Baseline is measured once, before any fault; each
+	// failure mode then gets Fault (held) followed by Recovery (after
+	// the revert).
+	Baseline time.Duration
+	Fault    time.Duration
+	Recovery time.Duration
+	// Window is the analysis window of the judge.
+	Window time.Duration
+	// Sigma is the z-score above which an event is an outlier (default 2).
+	Sigma float64
+	// Threshold is the outlier fraction above which a window is alarmed
+	// (default 0.10).
+	Threshold float64
+
+	Components   []*Component
+	Workloads    []*Workload
+	FailureModes []*FailureMode
+	Hypotheses   []*Hypothesis
+
+	// Filename is the path the experiment was read from; Dir is its
+	// directory, against which relative paths in the file resolve.
+	Filename string
+	Dir      string
+
+	DeclRange hcl.Range
+}
+
+// Component is a part of the system under test.
+type Component struct {
+	Name     string
+	Function string
+
+	// Address is the fixed public address ("host:port") others use to
+	// reach the component, or "" to let the runner choose a free port on
+	// 127.0.0.1. When faults act on the component's traffic, the runner
+	// places its proxy on this address.
+	Address string
+
+	// Exactly one runtime is set.
+	Process *Process
+
+	DeclRange hcl.Range
+}
+
+// Process is a local command the runner starts, watches and stops.
+//
+// Command and Env are kept as expressions because they may refer to
+// addresses known only at run time (self.listen, component.x.url); they
+// were checked at parse time against unknown values of the right type, so
+// Resolve only fails for reasons no parser could see.
+type Process struct {
+	Command hcl.Expression // list of strings, argv; argv[0] is not run through a shell
+	Env     hcl.Expression // map of strings, or nil
+	// Dir is the working directory, already resolved against the
+	// experiment file's directory.
+	Dir string
+	// Listen is the address the process itself must listen on
+	// ("host:port"; port 0 means the runner picks a free one).
+	Listen string
+	Ready  Readiness
+
+	DeclRange hcl.Range
+}
+
+// Readiness says how the runner knows a started process serves.
+type Readiness struct {
+	// HTTPPath, when set, is polled with GET on the listen address until
+	// it answers 2xx. Otherwise a TCP connect to the listen address is
+	// enough.
+	HTTPPath string
+	Timeout  time.Duration // default 10s
+}
+
+// Workload exercises the system and emits one event per request.
+type Workload struct {
+	Name string
+	HTTP *HTTPWorkload
+
+	DeclRange hcl.Range
+}
+
+// HTTPWorkload is an open-model HTTP generator.
+type HTTPWorkload struct {
+	Target  *Component // resolved reference
+	Method  string     // default GET
+	Path    string     // default "/"
+	Headers map[string]string
+	Body    string
+	// Rate is the arrival rate in requests per second.
+	Rate float64
+	// Timeout bounds each request; a timeout is a failed request.
+	Timeout time.Duration // default 1s
+	// Concurrency bounds requests in flight (default: enough for Rate
+	// requests lasting Timeout, at least 16).
+	Concurrency int
+	// Cohort lists the label names whose values form a cohort
+	// (default ["route", "method"]).
+	Cohort []string
+	// Labels are extra constant labels added to every event.
+	Labels map[string]string
+
+	DeclRange hcl.Range
+}
+
+// FailureMode is one way a component can fail, with its FMEA ratings and
+// the faults that reproduce it.
+type FailureMode struct {
+	Name       string
+	Component  *Component
+	Cause      string
+	Effect     string
+	Severity   int // 1-10
+	Occurrence int // 1-10
+	Detection  int // 1-10
+	Faults     []*Fault
+
+	DeclRange hcl.Range
+}
+
+// FaultKind names a fault mechanism.
+type FaultKind string
+
+// Fault kinds on the traffic to a component, placed in a proxy.
+const (
+	FaultLatency   FaultKind = "latency"
+	FaultJitter    FaultKind = "jitter"
+	FaultBandwidth FaultKind = "bandwidth"
+	FaultTimeout   FaultKind = "timeout"
+	FaultBlackhole FaultKind = "blackhole"
+	FaultReset     FaultKind = "reset"
+	FaultSlowClose FaultKind = "slow_close"
+	FaultLimitData FaultKind = "limit_data"
+	FaultHTTPError FaultKind = "http_error"
+)
+
+// Fault kinds on a process.
+const (
+	FaultKill    FaultKind = "kill"
+	FaultPause   FaultKind = "pause"
+	FaultRestart FaultKind = "restart"
+)
+
+// ProxyKinds are the kinds that act on traffic through the proxy.
+var ProxyKinds = []FaultKind{FaultLatency, FaultJitter, FaultBandwidth, FaultTimeout, FaultBlackhole, FaultReset, FaultSlowClose, FaultLimitData, FaultHTTPError}
+
+// ProcessKinds are the kinds that act on a process target.
+var ProcessKinds = []FaultKind{FaultKill, FaultPause, FaultRestart}
+
+// IsProxy reports whether the kind acts through the proxy.
+func (k FaultKind) IsProxy() bool {
+	for _, p := range ProxyKinds {
+		if p == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Fault is one `fault "kind" { ... }` block. Only the fields its kind
+// uses are set; the decoder rejects the others.
+type Fault struct {
+	Kind FaultKind
+
+	Delay  time.Duration // latency: added delay; slow_close: delay before close
+	Jitter time.Duration // latency, jitter: +/- random variation
+	// RateBytes is the bandwidth limit in bytes per second (bandwidth).
+	RateBytes int64
+	// After is how long a connection lives before it is cut (timeout,
+	// reset). Zero means at once for reset and never for timeout.
+	After time.Duration
+	// Bytes is the number of bytes let through before the connection
+	// is closed (limit_data).
+	Bytes int64
+	// Status and Fraction: http_error answers Status to that fraction
+	// of requests (0 < Fraction <= 1).
+	Status   int
+	Fraction float64
+	// Direction is "downstream" (responses; default) or "upstream"
+	// (requests) for the TCP proxy kinds.
+	Direction string
+	// Toxicity is the fraction of connections affected (default 1).
+	Toxicity float64
+	// Signal is the signal the kill fault sends (default SIGKILL).
+	Signal string
+
+	DeclRange hcl.Range
+}
+
+// Expectation is what a hypothesis claims happens under its failure mode.
+type Expectation string
+
+const (
+	// ExpectSteady: the workload keeps its steady state through the
+	// fault and the recovery.
+	ExpectSteady Expectation = "steady"
+	// ExpectRecovers: the workload may degrade during the fault but is
+	// back to steady state within Hypothesis.Within of the revert.
+	ExpectRecovers Expectation = "recovers"
+)
+
+// Hypothesis is a claim about a workload under a failure mode.
+type Hypothesis struct {
+	Name        string
+	Description string
+	FailureMode *FailureMode
+	Workload    *Workload
+	Expect      Expectation
+	Within      time.Duration // only for ExpectRecovers
+
+	DeclRange hcl.Range
+}
