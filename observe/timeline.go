@@ -1,0 +1,66 @@
+package observe
+
+import "time"
+
+// Timeline is what happened during a run, apart from the events: when each
+// phase ran and when each fault was injected, seen to land, and reverted.
+// The runner writes it; the judge and the reports read it, possibly from a
+// past run's files.
+type Timeline struct {
+	RunID      string          `json:"run_id"`
+	Experiment string          `json:"experiment"`
+	Start      time.Time       `json:"start"`
+	End        time.Time       `json:"end"`
+	Phases     []Phase         `json:"phases"`
+	Faults     []FaultRecord   `json:"faults"`
+	Components []ComponentInfo `json:"components"`
+	// Aborted is set when the run stopped before its plan was done;
+	// AbortReason says why.
+	Aborted     bool   `json:"aborted"`
+	AbortReason string `json:"abort_reason,omitempty"`
+}
+
+// Phase names.
+const (
+	PhaseWarmup   = "warmup"
+	PhaseBaseline = "baseline"
+	PhaseFault    = "fault"
+	PhaseRecovery = "recovery"
+)
+
+// Phase is one phase of a run. FailureMode is empty for the baseline.
+type Phase struct {
+	Name        string    `json:"name"`
+	FailureMode string    `json:"failure_mode,omitempty"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	// Completed is false when the run was interrupted during the phase.
+	Completed bool `json:"completed"`
+}
+
+// FaultRecord is one fault's life: inject, landed check, revert.
+type FaultRecord struct {
+	FailureMode string    `json:"failure_mode"`
+	Kind        string    `json:"kind"`
+	Target      string    `json:"target"`
+	Injected    time.Time `json:"injected"`
+	InjectError string    `json:"inject_error,omitempty"`
+	// Landed reports whether the check saw the fault take effect;
+	// LandedDetail says what was observed.
+	Landed       bool      `json:"landed"`
+	LandedDetail string    `json:"landed_detail"`
+	LandedAt     time.Time `json:"landed_at"`
+	Reverted     time.Time `json:"reverted"`
+	RevertError  string    `json:"revert_error,omitempty"`
+}
+
+// ComponentInfo records where a component ran.
+type ComponentInfo struct {
+	Name string `json:"name"`
+	// Address is the public address others used; Listen the process's
+	// own. They differ when a proxy sat in front.
+	Address string `json:"address"`
+	Listen  string `json:"listen"`
+	Proxied bool   `json:"proxied"`
+	PID     int    `json:"pid,omitempty"`
+}
