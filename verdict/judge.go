@@ -1,0 +1,76 @@
+package verdict
+
+import (
+	"time"
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultWindow      = 5 * time.Second
+	DefaultSigma       = 2.0
+	DefaultThreshold   = 0.10
+	DefaultMinBaseline = 30
+	DefaultMinWindow   = 20
+	DefaultAlpha       = 0.01
+)
+
+// minCoverage is the smallest share of fault and recovery events that
+// must fall in qualified cohorts for a verdict other than inconclusive.
+const minCoverage = 0.5
+
+// WithDefaults returns o with every zero or negative field replaced by
+// its default.
+func (o Options) WithDefaults() Options {
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if !(o.Sigma > 0) {
+		o.Sigma = DefaultSigma
+	}
+	if !(o.Threshold > 0) {
+		o.Threshold = DefaultThreshold
+	}
+	if o.MinBaseline <= 0 {
+		o.MinBaseline = DefaultMinBaseline
+	}
+	if o.MinWindow <= 0 {
+		o.MinWindow = DefaultMinWindow
+	}
+	if !(o.Alpha > 0) {
+		o.Alpha = DefaultAlpha
+	}
+	return o
+}
+
+// TwoSigma is the v1 judge: 2-sigma cohort analysis with log-normal
+// baselines, fixed windows tested against the baseline outlier rate,
+// and a decision per expectation. It holds only its options and is safe
+// for concurrent use.
+type TwoSigma struct {
+	opts Options
+}
+
+var _ Judge = (*TwoSigma)(nil)
+
+// New returns a TwoSigma judge with opts, zero fields set to defaults.
+func New(opts Options) *TwoSigma {
+	return &TwoSigma{opts: opts.WithDefaults()}
+}
+
+// Options returns the judge's options with defaults applied.
+func (j *TwoSigma) Options() Options { return j.opts }
+
+// Judge decides c. It never mutates c and returns the same Verdict for
+// the same Case.
+func (j *TwoSigma) Judge(c Case) Verdict {
+	a := analyse(c, j.opts)
+	d := decide(c, j.opts, a)
+	a.ev.RecoveredAfterSeconds = d.recoveredAfter
+	return Verdict{
+		Hypothesis: c.Hypothesis,
+		Expect:     c.Expect,
+		Outcome:    d.outcome,
+		Reason:     d.reason,
+		Evidence:   a.ev,
+	}
+}
