@@ -62,5 +62,7 @@ type ComponentInfo struct {
 	Address string `json:"address"`
 	Listen  string `json:"listen"`
 	Proxied bool   `json:"proxied"`
-	PID     int    `json:"pid,omitempty"`
+	// PID is the process's last pid: a kill or restart fault starts a
+	// new one.
+	PID int `json:"pid,omitempty"`
 }

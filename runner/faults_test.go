@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,11 +19,11 @@ import (
 	"github.com/faultline/faultline/runner/proxy"
 )
 
-// TestHelperProcess is not a test: the runner's tests re-execute their
-// binary through it to get real target processes (see processtest).
-func TestHelperProcess(t *testing.T) {
+// TestMain lets the runner's tests re-execute their own binary as a
+// target process (package processtest); otherwise it runs the tests.
+func TestMain(m *testing.M) {
 	processtest.Main()
-	t.Skip("helper process for the runner's tests; runs only as a child")
+	os.Exit(m.Run())
 }
 
 // faultTarget starts a target process in role, with a proxy in front when

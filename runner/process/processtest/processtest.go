@@ -2,8 +2,8 @@
 // start as a real child process: an HTTP or TCP target for the tests of
 // process targets, the proxy and the fault drivers.
 //
-// A test package calls Main at the start of its TestMain, or from a test
-// named TestHelperProcess; Argv and Env build the command that re-executes
+// A test package calls Main at the start of its TestMain; Argv and Env
+// build the command that re-executes
 // the test binary in one of the roles below. It owns nothing outside tests.
 //
 // Roles (the first argument after "--"):
@@ -41,7 +41,7 @@ func Env() string { return envKey + "=1" }
 // Argv is the command that re-executes the current test binary in role
 // with args. The child needs Env in its environment.
 func Argv(role string, args ...string) []string {
-	return append([]string{os.Args[0], "-test.run=^TestHelperProcess$", "--", role}, args...)
+	return append([]string{os.Args[0], "-test.run=^$", "--", role}, args...)
 }
 
 // Main runs the role named on the command line and exits, when the

@@ -1,0 +1,466 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/faultline/faultline/experiments"
+	"github.com/faultline/faultline/observe"
+	"github.com/faultline/faultline/runner/process"
+	"github.com/faultline/faultline/runner/proxy"
+)
+
+// Timeouts for the calls the runner makes outside the phases.
+const (
+	revertTimeout = 10 * time.Second
+	checkTimeout  = 5 * time.Second
+	stopTimeout   = 5 * time.Second
+)
+
+// Options are the runner's dependencies and settings.
+type Options struct {
+	// LogDir receives one <component>.log per process. Empty discards
+	// the processes' output.
+	LogDir string
+	// Progress, when set, is told about each step as it happens. It is
+	// called from the run's goroutine only.
+	Progress func(Progress)
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// RunID names the run in the timeline.
+	RunID string
+}
+
+// Progress is one thing that happened during a run, for live display.
+type Progress struct {
+	Time        time.Time
+	Kind        ProgressKind
+	Phase       string
+	FailureMode string
+	// Duration is the length of the phase that starts (KindPhase).
+	Duration time.Duration
+	Message  string
+}
+
+// ProgressKind classifies Progress.
+type ProgressKind string
+
+const (
+	KindStart   ProgressKind = "start"   // a component is up
+	KindPhase   ProgressKind = "phase"   // a phase begins
+	KindInject  ProgressKind = "inject"  // a fault was injected
+	KindLanded  ProgressKind = "landed"  // the landed check's result
+	KindRevert  ProgressKind = "revert"  // a fault was reverted
+	KindProblem ProgressKind = "problem" // something went wrong but the run goes on
+	KindStop    ProgressKind = "stop"    // components are being stopped
+)
+
+// Result is what a run produced: the timeline and every event.
+type Result struct {
+	Timeline observe.Timeline
+	// Events holds every workload's events, sorted by time.
+	Events []observe.Event
+}
+
+// Run executes the plan: start components behind their proxies, start the
+// workloads, measure the baseline, then for each failure mode inject its
+// faults, check they landed, hold, revert and measure the recovery.
+//
+// When ctx is cancelled (Ctrl-C), every active fault is reverted and every
+// component stopped before Run returns; the timeline is then marked
+// aborted and the error is nil. An error is returned for problems that
+// stop the run (a component that does not start); the result holds what
+// happened until then and everything has been cleaned up.
+func Run(ctx context.Context, p *Plan, opts Options) (*Result, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	r := &run{plan: p, opts: opts, collector: &observe.Collector{}}
+	r.timeline = observe.Timeline{
+		RunID:      opts.RunID,
+		Experiment: p.Experiment.Name,
+		Start:      opts.Now(),
+	}
+	err := r.execute(ctx)
+	r.cleanup(ctx)
+	r.timeline.End = opts.Now()
+	if err == nil && ctx.Err() != nil {
+		r.timeline.Aborted = true
+		r.timeline.AbortReason = "interrupted: " + context.Cause(ctx).Error()
+	}
+	if err != nil {
+		r.timeline.Aborted = true
+		r.timeline.AbortReason = err.Error()
+	}
+	return &Result{Timeline: r.timeline, Events: r.collector.Events()}, err
+}
+
+type run struct {
+	plan      *Plan
+	opts      Options
+	timeline  observe.Timeline
+	collector *observe.Collector
+
+	targets  map[string]*Target
+	links    []*proxy.Link
+	procs    []*process.Process
+	logs     []io.Closer
+	active   []activeFault
+	stopLoad context.CancelFunc
+	loadWG   sync.WaitGroup
+}
+
+type activeFault struct {
+	fault  Fault
+	record int // index into timeline.Faults
+}
+
+func (r *run) progress(p Progress) {
+	if r.opts.Progress == nil {
+		return
+	}
+	if p.Time.IsZero() {
+		p.Time = r.opts.Now()
+	}
+	r.opts.Progress(p)
+}
+
+func (r *run) execute(ctx context.Context) error {
+	if err := r.startComponents(ctx); err != nil {
+		if ctx.Err() != nil {
+			// Interrupted while starting: an abort, not a failure.
+			return nil
+		}
+		return err
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	r.startWorkloads(ctx)
+
+	for _, step := range r.plan.Steps {
+		if ctx.Err() != nil {
+			return nil
+		}
+		switch step.Phase {
+		case observe.PhaseFault:
+			if err := r.faultPhase(ctx, step); err != nil {
+				return err
+			}
+		default:
+			r.phase(ctx, step, step.Duration)
+		}
+	}
+	return nil
+}
+
+// phase records a phase and waits for its duration or cancellation.
+func (r *run) phase(ctx context.Context, step Step, d time.Duration) {
+	name := ""
+	if step.FailureMode != nil {
+		name = step.FailureMode.Name
+	}
+	r.progress(Progress{Kind: KindPhase, Phase: step.Phase, FailureMode: name, Duration: d})
+	ph := observe.Phase{Name: step.Phase, FailureMode: name, Start: r.opts.Now()}
+	ph.Completed = sleep(ctx, d)
+	ph.End = r.opts.Now()
+	r.timeline.Phases = append(r.timeline.Phases, ph)
+}
+
+// faultPhase injects the failure mode's faults, checks them, holds for the
+// rest of the phase and reverts them.
+func (r *run) faultPhase(ctx context.Context, step Step) error {
+	fm := step.FailureMode
+	r.progress(Progress{Kind: KindPhase, Phase: step.Phase, FailureMode: fm.Name, Duration: step.Duration})
+	ph := observe.Phase{Name: step.Phase, FailureMode: fm.Name, Start: r.opts.Now()}
+	deadline := ph.Start.Add(step.Duration)
+
+	target := r.targets[fm.Component.Name]
+	for _, f := range fm.Faults {
+		rec := observe.FaultRecord{FailureMode: fm.Name, Kind: string(f.Kind), Target: fm.Component.Name}
+		drv, err := NewFault(f, *target)
+		if err != nil {
+			// The parser admits only faults a target supports; reaching
+			// here is a bug, reported and not injected.
+			rec.InjectError = err.Error()
+			r.timeline.Faults = append(r.timeline.Faults, rec)
+			r.progress(Progress{Kind: KindProblem, FailureMode: fm.Name, Message: fmt.Sprintf("%s on %s: %v", f.Kind, target.Name, err)})
+			continue
+		}
+		r.timeline.Faults = append(r.timeline.Faults, rec)
+		idx := len(r.timeline.Faults) - 1
+		// Recorded as active before the call: a fault that half
+		// landed must still be reverted.
+		r.active = append(r.active, activeFault{fault: drv, record: idx})
+		r.timeline.Faults[idx].Injected = r.opts.Now()
+		if err := drv.Inject(ctx); err != nil {
+			r.timeline.Faults[idx].InjectError = err.Error()
+			r.progress(Progress{Kind: KindProblem, FailureMode: fm.Name, Message: fmt.Sprintf("inject %s into %s: %v", f.Kind, target.Name, err)})
+			continue
+		}
+		r.progress(Progress{Kind: KindInject, FailureMode: fm.Name, Message: fmt.Sprintf("%s on %s", f.Kind, target.Name)})
+		checkCtx, cancel := context.WithTimeout(ctx, checkTimeout)
+		landed := drv.Check(checkCtx)
+		cancel()
+		r.timeline.Faults[idx].Landed = landed.OK
+		r.timeline.Faults[idx].LandedDetail = landed.Detail
+		r.timeline.Faults[idx].LandedAt = r.opts.Now()
+		verb := "landed"
+		if !landed.OK {
+			verb = "did not land"
+		}
+		r.progress(Progress{Kind: KindLanded, FailureMode: fm.Name, Message: fmt.Sprintf("%s on %s %s: %s", f.Kind, target.Name, verb, landed.Detail)})
+	}
+
+	ph.Completed = sleep(ctx, deadline.Sub(r.opts.Now()))
+	ph.End = r.opts.Now()
+	r.timeline.Phases = append(r.timeline.Phases, ph)
+	r.revertAll(ctx)
+	return nil
+}
+
+// revertAll reverts active faults, newest first. It uses a context of its
+// own: a cancelled run must still revert.
+func (r *run) revertAll(ctx context.Context) {
+	for i := len(r.active) - 1; i >= 0; i-- {
+		a := r.active[i]
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revertTimeout)
+		err := a.fault.Revert(rctx)
+		cancel()
+		rec := &r.timeline.Faults[a.record]
+		rec.Reverted = r.opts.Now()
+		if err != nil {
+			rec.RevertError = err.Error()
+			r.progress(Progress{Kind: KindProblem, FailureMode: rec.FailureMode, Message: fmt.Sprintf("revert %s on %s: %v", rec.Kind, rec.Target, err)})
+			continue
+		}
+		r.progress(Progress{Kind: KindRevert, FailureMode: rec.FailureMode, Message: fmt.Sprintf("%s on %s reverted", rec.Kind, rec.Target)})
+	}
+	r.active = nil
+}
+
+// startComponents allocates every address, places the proxies and starts
+// the processes in plan order.
+func (r *run) startComponents(ctx context.Context) error {
+	r.targets = map[string]*Target{}
+	listen := map[string]string{}
+	public := map[string]experiments.Address{}
+
+	for _, cp := range r.plan.Components {
+		c := cp.Component
+		l, err := freeAddress(c.Process.Listen)
+		if err != nil {
+			return fmt.Errorf("component %q: choose a listen address: %w", c.Name, err)
+		}
+		listen[c.Name] = l
+		addr := l
+		if cp.Proxy {
+			want := c.Address
+			if want == "" {
+				want = "127.0.0.1:0"
+			}
+			link, err := proxy.Start(ctx, c.Name, want, l, cp.HTTPAware)
+			if err != nil {
+				return fmt.Errorf("component %q: place proxy on %s: %w", c.Name, want, err)
+			}
+			r.links = append(r.links, link)
+			addr = link.Addr()
+			r.target(c.Name).Link = link
+		}
+		a, err := splitAddress(addr)
+		if err != nil {
+			return fmt.Errorf("component %q: %w", c.Name, err)
+		}
+		public[c.Name] = a
+	}
+
+	for _, cp := range r.plan.Components {
+		c := cp.Component
+		self, _ := splitAddress(listen[c.Name])
+		argv, env, diags := c.Process.Resolve(experiments.Runtime{Self: self, Components: public})
+		if diags.HasErrors() {
+			return fmt.Errorf("component %q: %s", c.Name, diags.Error())
+		}
+		logw, err := r.logFile(c.Name)
+		if err != nil {
+			return err
+		}
+		var envList []string
+		for k, v := range env {
+			envList = append(envList, k+"="+v)
+		}
+		proc, err := process.Start(ctx, process.Spec{
+			Name:          c.Name,
+			Argv:          argv,
+			Env:           envList,
+			Dir:           c.Process.Dir,
+			Listen:        listen[c.Name],
+			ReadyHTTPPath: c.Process.Ready.HTTPPath,
+			ReadyTimeout:  c.Process.Ready.Timeout,
+			Log:           logw,
+		})
+		if err != nil {
+			return fmt.Errorf("component %s: %w (command run in %s)", c.Name, err, c.Process.Dir)
+		}
+		r.procs = append(r.procs, proc)
+		t := r.target(c.Name)
+		t.Proc = proc
+		t.Direct = listen[c.Name]
+		t.ProbePath = c.Process.Ready.HTTPPath
+		addr := public[c.Name]
+		r.timeline.Components = append(r.timeline.Components, observe.ComponentInfo{
+			Name:    c.Name,
+			Address: net.JoinHostPort(addr.Host, strconv.Itoa(addr.Port)),
+			Listen:  listen[c.Name],
+			Proxied: cp.Proxy,
+			PID:     proc.PID(),
+		})
+		r.progress(Progress{Kind: KindStart, Message: fmt.Sprintf("%s up (pid %d) on %s", c.Name, proc.PID(), net.JoinHostPort(addr.Host, strconv.Itoa(addr.Port)))})
+	}
+	return nil
+}
+
+func (r *run) target(name string) *Target {
+	t, ok := r.targets[name]
+	if !ok {
+		t = &Target{Name: name}
+		r.targets[name] = t
+	}
+	return t
+}
+
+func (r *run) logFile(name string) (io.Writer, error) {
+	if r.opts.LogDir == "" {
+		return nil, nil
+	}
+	f, err := os.Create(filepath.Join(r.opts.LogDir, name+".log"))
+	if err != nil {
+		return nil, fmt.Errorf("component %q: create log: %w", name, err)
+	}
+	r.logs = append(r.logs, f)
+	return f, nil
+}
+
+// startWorkloads starts every workload; they run until cleanup.
+func (r *run) startWorkloads(ctx context.Context) {
+	lctx, cancel := context.WithCancel(ctx)
+	r.stopLoad = cancel
+	for _, w := range r.plan.Experiment.Workloads {
+		h := w.HTTP
+		addr := r.componentAddress(h.Target.Name)
+		gen := observe.HTTP{
+			Name:        w.Name,
+			BaseURL:     "http://" + addr,
+			Method:      h.Method,
+			Path:        h.Path,
+			Headers:     h.Headers,
+			Body:        h.Body,
+			Rate:        h.Rate,
+			Timeout:     h.Timeout,
+			Concurrency: h.Concurrency,
+			Labels:      h.Labels,
+		}
+		client := observe.NewHTTPClient(h.Concurrency)
+		r.loadWG.Add(1)
+		go func() {
+			defer r.loadWG.Done()
+			defer client.CloseIdleConnections()
+			if err := gen.Run(lctx, client, observe.SystemClock{}, r.collector.Emit); err != nil && !errors.Is(err, context.Canceled) {
+				r.progress(Progress{Kind: KindProblem, Message: fmt.Sprintf("workload %q: %v", w.Name, err)})
+			}
+		}()
+	}
+}
+
+func (r *run) componentAddress(name string) string {
+	for _, c := range r.timeline.Components {
+		if c.Name == name {
+			return c.Address
+		}
+	}
+	return ""
+}
+
+// cleanup reverts what is still active, stops the workloads, the
+// processes and the proxies. It runs whatever happened before.
+func (r *run) cleanup(ctx context.Context) {
+	r.revertAll(ctx)
+	if r.stopLoad != nil {
+		r.stopLoad()
+		r.loadWG.Wait()
+	}
+	// Record the pid each component ended with: a kill or restart
+	// fault starts a new process.
+	for i, info := range r.timeline.Components {
+		if t := r.targets[info.Name]; t != nil && t.Proc != nil {
+			r.timeline.Components[i].PID = t.Proc.PID()
+		}
+	}
+	r.progress(Progress{Kind: KindStop, Message: "stopping components"})
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	defer cancel()
+	for i := len(r.procs) - 1; i >= 0; i-- {
+		if err := r.procs[i].Stop(sctx); err != nil {
+			r.progress(Progress{Kind: KindProblem, Message: fmt.Sprintf("stop %d: %v", r.procs[i].PID(), err)})
+		}
+	}
+	for _, l := range r.links {
+		l.Close()
+	}
+	for _, l := range r.logs {
+		l.Close()
+	}
+}
+
+// sleep waits for d or until ctx is done; it reports whether the whole
+// duration passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// freeAddress returns addr, or when its port is 0 a free port on its host.
+func freeAddress(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	if port != "0" {
+		return addr, nil
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func splitAddress(addr string) (experiments.Address, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return experiments.Address{}, fmt.Errorf("address %q: %w", addr, err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return experiments.Address{}, fmt.Errorf("address %q: bad port: %w", addr, err)
+	}
+	return experiments.Address{Host: host, Port: n}, nil
+}
