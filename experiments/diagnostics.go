@@ -16,8 +16,18 @@ const DiagnosticsFormatVersion = "1"
 // Parser.Files) and the detail, wrapped at width columns (0 for no
 // wrapping), with ANSI colour when color is set.
 func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint, color bool) error {
-	if err := hcl.NewDiagnosticTextWriter(w, files, width, color).WriteDiagnostics(diags); err != nil {
-		return fmt.Errorf("write diagnostics: %w", err)
+	tw := hcl.NewDiagnosticTextWriter(w, files, width, color)
+	for _, d := range diags {
+		// A file:line:col prefix first, so that editors and terminals
+		// can jump to the place; then hcl's rendering with the snippet.
+		if d.Subject != nil {
+			if _, err := fmt.Fprintf(w, "%s: ", location(*d.Subject)); err != nil {
+				return fmt.Errorf("write diagnostics: %w", err)
+			}
+		}
+		if err := tw.WriteDiagnostic(d); err != nil {
+			return fmt.Errorf("write diagnostics: %w", err)
+		}
 	}
 	return nil
 }
