@@ -1,0 +1,24 @@
+package main
+
+import (
+	"io"
+	"time"
+)
+
+// env is everything the commands take from the outside world; tests build
+// their own.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	now            func() time.Time
+	// tty reports whether stdout is a terminal (colour, live progress).
+	tty bool
+	// onInterrupt, when set, is called once a run has been interrupted
+	// so that a second signal takes the default action.
+	onInterrupt func()
+}
+
+// color reports whether output may use ANSI colour.
+func (e *env) color() bool {
+	return e.tty && e.getenv("NO_COLOR") == "" && e.getenv("CI") == ""
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/faultline/faultline/runner"
+)
+
+type planFlags struct {
+	format string
+}
+
+func newPlan(e *env) *cobra.Command {
+	var f planFlags
+	cmd := &cobra.Command{
+		Use:   "plan FILE",
+		Short: "Print what a run would do, touching nothing",
+		Long: `Plan validates the experiment and prints what 'faultline run' would do:
+the components in start order and where proxies go, the workloads, every
+phase with its offset and length, the faults of each failure mode, and the
+hypotheses. Nothing is started. 'faultline run --dry-run' prints the same.`,
+		Example: `  faultline plan examples/quickstart/quickstart.hcl
+  faultline plan --format json examples/quickstart/quickstart.hcl`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := formatFlag(f.format); err != nil {
+				return err
+			}
+			exp, err := load(e, e.stderr, args[0])
+			if err != nil {
+				return err
+			}
+			return writePlan(e.stdout, runner.NewPlan(exp), f.format)
+		},
+	}
+	cmd.Flags().StringVar(&f.format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+// planView is the JSON form of a plan.
+type planView struct {
+	FormatVersion string          `json:"format_version"`
+	Experiment    string          `json:"experiment"`
+	File          string          `json:"file"`
+	TotalSeconds  float64         `json:"total_seconds"`
+	Components    []planComponent `json:"components"`
+	Workloads     []planWorkload  `json:"workloads"`
+	Steps         []planStep      `json:"steps"`
+	Hypotheses    []planHypo      `json:"hypotheses"`
+	Skipped       []string        `json:"skipped_failure_modes"`
+}
+
+type planComponent struct {
+	Name      string   `json:"name"`
+	Command   string   `json:"command"`
+	Proxy     bool     `json:"proxy"`
+	HTTPAware bool     `json:"http_aware"`
+	DependsOn []string `json:"depends_on"`
+}
+
+type planWorkload struct {
+	Name   string  `json:"name"`
+	Target string  `json:"target"`
+	Method string  `json:"method"`
+	Path   string  `json:"path"`
+	Rate   float64 `json:"rate"`
+}
+
+type planStep struct {
+	Phase          string   `json:"phase"`
+	FailureMode    string   `json:"failure_mode,omitempty"`
+	OffsetSeconds  float64  `json:"offset_seconds"`
+	DurationSecond float64  `json:"duration_seconds"`
+	Target         string   `json:"target,omitempty"`
+	Faults         []string `json:"faults,omitempty"`
+}
+
+type planHypo struct {
+	Name        string `json:"name"`
+	FailureMode string `json:"failure_mode"`
+	Workload    string `json:"workload"`
+	Expect      string `json:"expect"`
+	Within      string `json:"within,omitempty"`
+}
+
+func newPlanView(p *runner.Plan) planView {
+	exp := p.Experiment
+	v := planView{FormatVersion: "1", Experiment: exp.Name, File: exp.Filename, TotalSeconds: p.Total().Seconds()}
+	for _, c := range p.Components {
+		v.Components = append(v.Components, planComponent{
+			Name:      c.Component.Name,
+			Command:   commandText(c.Component.Process.Command),
+			Proxy:     c.Proxy,
+			HTTPAware: c.HTTPAware,
+			DependsOn: append([]string{}, c.DependsOn...),
+		})
+	}
+	for _, w := range exp.Workloads {
+		v.Workloads = append(v.Workloads, planWorkload{Name: w.Name, Target: w.HTTP.Target.Name, Method: w.HTTP.Method, Path: w.HTTP.Path, Rate: w.HTTP.Rate})
+	}
+	for _, s := range p.Steps {
+		ps := planStep{Phase: s.Phase, OffsetSeconds: s.Offset.Seconds(), DurationSecond: s.Duration.Seconds()}
+		if s.FailureMode != nil {
+			ps.FailureMode = s.FailureMode.Name
+			if s.Phase == "fault" {
+				ps.Target = s.FailureMode.Component.Name
+				for _, f := range s.FailureMode.Faults {
+					ps.Faults = append(ps.Faults, runner.DescribeFault(f))
+				}
+			}
+		}
+		v.Steps = append(v.Steps, ps)
+	}
+	for _, h := range exp.Hypotheses {
+		ph := planHypo{Name: h.Name, FailureMode: h.FailureMode.Name, Workload: h.Workload.Name, Expect: string(h.Expect)}
+		if h.Within > 0 {
+			ph.Within = h.Within.String()
+		}
+		v.Hypotheses = append(v.Hypotheses, ph)
+	}
+	v.Skipped = []string{}
+	for _, fm := range p.Skipped {
+		v.Skipped = append(v.Skipped, fm.Name)
+	}
+	return v
+}
+
+func writePlan(w io.Writer, p *runner.Plan, format string) error {
+	v := newPlanView(p)
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v); err != nil {
+			return withCode(ExitRuntime, err)
+		}
+		return nil
+	}
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "Plan for experiment %q (%s): %s of phases\n\n", v.Experiment, v.File, roundDur(p.Total()))
+	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "Components, in start order:")
+	for _, c := range v.Components {
+		proxy := "direct"
+		if c.Proxy {
+			proxy = "behind faultline's proxy"
+			if c.HTTPAware {
+				proxy += " (HTTP-aware)"
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Name, c.Command, proxy)
+	}
+	fmt.Fprintln(tw, "\nWorkloads:")
+	for _, wl := range v.Workloads {
+		fmt.Fprintf(tw, "  %s\t%s %s on %s\t%g req/s\n", wl.Name, wl.Method, wl.Path, wl.Target, wl.Rate)
+	}
+	fmt.Fprintln(tw, "\nPhases:")
+	for _, s := range p.Steps {
+		what := ""
+		if s.FailureMode != nil {
+			what = s.FailureMode.Name
+			if s.Phase == "fault" {
+				var fs []string
+				for _, f := range s.FailureMode.Faults {
+					fs = append(fs, runner.DescribeFault(f))
+				}
+				what += ": " + strings.Join(fs, ", ") + " on " + s.FailureMode.Component.Name
+			}
+		}
+		fmt.Fprintf(tw, "  +%s\t%s\t%s\t%s\n", roundDur(s.Offset), s.Phase, roundDur(s.Duration), what)
+	}
+	fmt.Fprintln(tw, "\nHypotheses:")
+	for _, h := range v.Hypotheses {
+		expect := h.Expect
+		if h.Within != "" {
+			expect += " within " + h.Within
+		}
+		fmt.Fprintf(tw, "  %s\t%s\tunder %s, workload %s\n", h.Name, expect, h.FailureMode, h.Workload)
+	}
+	if err := tw.Flush(); err != nil {
+		return withCode(ExitRuntime, err)
+	}
+	for _, s := range v.Skipped {
+		fmt.Fprintf(b, "\nFailure mode %q is not injected: no hypothesis names it.", s)
+	}
+	if len(v.Skipped) > 0 {
+		b.WriteString("\n")
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return withCode(ExitRuntime, err)
+	}
+	return nil
+}
+
+func roundDur(d time.Duration) time.Duration { return d.Round(100 * time.Millisecond) }
+
+// commandText is the source text of an expression, as written.
+func commandText(expr hcl.Expression) string {
+	if expr == nil {
+		return ""
+	}
+	rng := expr.Range()
+	src, err := os.ReadFile(rng.Filename)
+	if err != nil || rng.End.Byte > len(src) || rng.Start.Byte > rng.End.Byte {
+		return "(command)"
+	}
+	return strings.Join(strings.Fields(string(rng.SliceBytes(src))), " ")
+}

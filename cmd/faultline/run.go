@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/faultline/faultline/observe"
+	"github.com/faultline/faultline/runner"
+	"github.com/faultline/faultline/verdict"
+	"github.com/faultline/faultline/verdict/report"
+)
+
+type runFlags struct {
+	out    string
+	runDir string
+	dryRun bool
+}
+
+func newRun(e *env) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run an experiment and judge its hypotheses",
+		Long: `Run starts the experiment's components (behind faultline's proxy where a
+fault needs one), starts the workloads, measures a baseline, then for each
+failure mode injects its faults, checks they landed, holds them, reverts
+them and measures the recovery. Each hypothesis is judged with 2-sigma
+cohort analysis.
+
+The run directory receives conclusions.json, report.md, events.csv and one
+log per component. Ctrl-C reverts every active fault, stops every process
+and exits with code 3.
+
+Exit codes: 0 all confirmed, 1 a hypothesis refuted, 2 invalid input,
+3 inconclusive or aborted, 4 runtime error.`,
+		Example: `  faultline run examples/quickstart/quickstart.hcl
+  faultline run --dry-run examples/quickstart/quickstart.hcl
+  faultline run --out /tmp/runs examples/quickstart/quickstart.hcl`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd.Context(), e, f, args[0])
+		},
+	}
+	cmd.Flags().StringVar(&f.out, "out", "runs", "directory under which the run directory <timestamp>-<name> is created")
+	cmd.Flags().StringVar(&f.runDir, "run-dir", "", "exact run directory to write (overrides --out; must not exist or be empty)")
+	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "print the plan and touch nothing")
+	return cmd
+}
+
+func runRun(ctx context.Context, e *env, f runFlags, path string) error {
+	exp, err := load(e, e.stderr, path)
+	if err != nil {
+		return err
+	}
+	plan := runner.NewPlan(exp)
+	if f.dryRun {
+		return writePlan(e.stdout, plan, "text")
+	}
+
+	start := e.now()
+	runID := start.UTC().Format("20060102-150405") + "-" + exp.Name
+	dir := f.runDir
+	if dir == "" {
+		dir = filepath.Join(f.out, runID)
+	}
+	if err := makeRunDir(dir); err != nil {
+		return withCode(ExitRuntime, err)
+	}
+	logDir := filepath.Join(dir, "logs")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return withCode(ExitRuntime, fmt.Errorf("create run directory: %w", err))
+	}
+
+	pv := &progressView{w: e.stdout, start: start, now: e.now}
+	fmt.Fprintf(e.stdout, "faultline: running %q from %s: %s of phases; writing to %s\n",
+		exp.Name, path, roundDur(plan.Total()), dir)
+
+	res, runErr := runner.Run(ctx, plan, runner.Options{
+		LogDir:   logDir,
+		Progress: pv.show,
+		Now:      e.now,
+		RunID:    runID,
+	})
+	if ctx.Err() != nil && e.onInterrupt != nil {
+		e.onInterrupt()
+	}
+	if res == nil {
+		return withCode(ExitRuntime, runErr)
+	}
+
+	judge := verdict.New(verdict.Options{Window: exp.Window, Sigma: exp.Sigma, Threshold: exp.Threshold})
+	concl := report.Conclude(exp, res.Timeline, res.Events, judge)
+	if err := writeRunFiles(dir, concl, res.Events); err != nil {
+		return withCode(ExitRuntime, err)
+	}
+	writeSummary(e.stdout, concl, dir)
+
+	switch {
+	case runErr != nil:
+		return withCode(ExitRuntime, runErr)
+	case concl.Summary.Refuted > 0:
+		return withCode(ExitRefuted, nil)
+	case concl.Aborted || concl.Summary.Inconclusive > 0:
+		return withCode(ExitInconclusive, nil)
+	}
+	return nil
+}
+
+// makeRunDir creates dir, refusing to mix two runs in one directory.
+func makeRunDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err == nil && len(entries) > 0 {
+		return fmt.Errorf("run directory %s exists and is not empty: choose another with --run-dir or --out", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create run directory: %w", err)
+	}
+	return nil
+}
+
+func writeRunFiles(dir string, c report.Conclusions, events []observe.Event) error {
+	files := []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"events.csv", func(w io.Writer) error { return observe.WriteCSV(w, events, nil) }},
+		{"conclusions.json", func(w io.Writer) error { return report.WriteJSON(w, c) }},
+		{"report.md", func(w io.Writer) error { return report.WriteMarkdown(w, c) }},
+	}
+	for _, f := range files {
+		if err := writeFile(filepath.Join(dir, f.name), f.write); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFile writes a file through a buffer and reports any error,
+// including the one from closing it.
+func writeFile(path string, write func(io.Writer) error) (err error) {
+	fh, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if cerr := fh.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("write %s: %w", path, cerr)
+		}
+	}()
+	bw := bufio.NewWriter(fh)
+	if err := write(bw); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// progressView prints one plain line per progress event, with the time
+// since the start of the run.
+type progressView struct {
+	w     io.Writer
+	start time.Time
+	now   func() time.Time
+}
+
+func (p *progressView) show(pr runner.Progress) {
+	t := pr.Time
+	if t.IsZero() {
+		t = p.now()
+	}
+	var msg string
+	switch pr.Kind {
+	case runner.KindPhase:
+		msg = fmt.Sprintf("%s %s", pr.Phase, roundDur(pr.Duration))
+		if pr.FailureMode != "" {
+			msg = fmt.Sprintf("%s %s, %s", pr.Phase, pr.FailureMode, roundDur(pr.Duration))
+		}
+		msg = "── " + msg
+	case runner.KindProblem:
+		msg = "problem: " + pr.Message
+	default:
+		msg = "   " + pr.Message
+	}
+	fmt.Fprintf(p.w, "[%6.1fs] %s\n", t.Sub(p.start).Seconds(), msg)
+}
+
+func writeSummary(w io.Writer, c report.Conclusions, dir string) {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HYPOTHESIS\tEXPECT\tVERDICT\tREASON")
+	for _, h := range c.Hypotheses {
+		expect := string(h.Expect)
+		if h.WithinSeconds > 0 {
+			expect += fmt.Sprintf(" within %gs", h.WithinSeconds)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Name, expect, strings.ToUpper(string(h.Outcome)), h.Reason)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d confirmed, %d refuted, %d inconclusive", c.Summary.Confirmed, c.Summary.Refuted, c.Summary.Inconclusive)
+	if c.Aborted {
+		fmt.Fprintf(w, "; aborted: %s", c.AbortReason)
+	}
+	fmt.Fprintf(w, "\nRun directory: %s (report.md, conclusions.json, events.csv)\n", dir)
+}

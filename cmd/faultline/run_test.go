@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/verdict/report"
+)
+
+func readConclusions(t *testing.T, dir string) report.Conclusions {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "conclusions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func outcomes(c report.Conclusions) map[string]string {
+	m := map[string]string{}
+	for _, h := range c.Hypotheses {
+		m[h.Name] = string(h.Outcome)
+	}
+	return m
+}
+
+// TestRunShort runs a short experiment end to end in-process: real
+// processes, the real proxy, real traffic.
+func TestRunShort(t *testing.T) {
+	path := experimentDir(t, "testdata/short.hcl")
+	runDir := filepath.Join(t.TempDir(), "run")
+	e, out, errb := testEnv()
+	code := execute(context.Background(), e, []string{"run", "--run-dir", runDir, path})
+	if code != ExitRefuted {
+		t.Fatalf("run = %d, want %d (checkout is refuted)\n%s%s", code, ExitRefuted, out, errb)
+	}
+	c := readConclusions(t, runDir)
+	// Under the race detector the generator itself is slow and noisy,
+	// so only the unmistakable verdict is asserted here; both sides of
+	// the judge are asserted by TestRunQuickstart on a normal build.
+	got := outcomes(c)
+	if got["checkout-steady"] != "refuted" {
+		t.Errorf("checkout-steady = %s, want refuted\n%s", got["checkout-steady"], out)
+	}
+	if o := got["catalog-steady"]; o != "confirmed" && o != "refuted" {
+		t.Errorf("catalog-steady = %q, want a verdict from the judge\n%s", o, out)
+	}
+	if len(c.Faults) != 1 || !c.Faults[0].Landed || c.Faults[0].LandedDetail == "" {
+		t.Errorf("faults = %+v, want one landed fault with a detail", c.Faults)
+	}
+	if c.Faults[0].Reverted.IsZero() {
+		t.Errorf("fault was not recorded as reverted: %+v", c.Faults[0])
+	}
+	for _, h := range c.Hypotheses {
+		if h.Evidence.BaselineEvents < 100 || len(h.Evidence.Windows) == 0 || h.Reason == "" {
+			t.Errorf("hypothesis %s lacks evidence: %d baseline events, %d windows, reason %q",
+				h.Name, h.Evidence.BaselineEvents, len(h.Evidence.Windows), h.Reason)
+		}
+	}
+	for _, name := range []string{"events.csv", "report.md", "logs/prices.log", "logs/shop.log"} {
+		if fi, err := os.Stat(filepath.Join(runDir, name)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", name, err)
+		}
+	}
+	if c.EventCount < 1000 {
+		t.Errorf("event count = %d, want at least 1000", c.EventCount)
+	}
+	for _, comp := range c.Components {
+		if alive(comp.PID) {
+			t.Errorf("component %s (pid %d) still runs after the run", comp.Name, comp.PID)
+		}
+	}
+}
+
+// TestRunInterrupt sends SIGINT to faultline while a fault is held: the
+// fault is reverted, every process stopped, and the exit code is 3.
+func TestRunInterrupt(t *testing.T) {
+	path := experimentDir(t, "testdata/short.hcl")
+	runDir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "faultline"), "run", "--run-dir", runDir, path)
+	pr, pw := io.Pipe()
+	cmd.Stdout = pw
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var seen bytes.Buffer
+	landed := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(pr)
+		signalled := false
+		for sc.Scan() {
+			seen.WriteString(sc.Text() + "\n")
+			if !signalled && strings.Contains(sc.Text(), "landed") {
+				signalled = true
+				close(landed)
+			}
+		}
+	}()
+	select {
+	case <-landed:
+	case <-ctx.Done():
+		t.Fatalf("fault never landed:\n%s", seen.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	pw.Close()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != int(ExitInconclusive) {
+		t.Fatalf("faultline after SIGINT: %v, want exit %d\n%s", err, ExitInconclusive, seen.String())
+	}
+	c := readConclusions(t, runDir)
+	if !c.Aborted {
+		t.Errorf("conclusions not marked aborted")
+	}
+	if len(c.Faults) != 1 || c.Faults[0].Reverted.IsZero() || c.Faults[0].RevertError != "" {
+		t.Errorf("fault not reverted cleanly: %+v", c.Faults)
+	}
+	for _, comp := range c.Components {
+		if alive(comp.PID) {
+			t.Errorf("component %s (pid %d) still runs after the interrupt", comp.Name, comp.PID)
+		}
+		if comp.Proxied {
+			if conn, err := dialQuick(comp.Address); err == nil {
+				conn.Close()
+				t.Errorf("proxy for %s still listens on %s", comp.Name, comp.Address)
+			}
+		}
+	}
+	for _, h := range c.Hypotheses {
+		if h.Outcome != "inconclusive" {
+			t.Errorf("hypothesis %s = %s after an abort, want inconclusive", h.Name, h.Outcome)
+		}
+	}
+}
+
+// TestRunQuickstart runs the quickstart exactly as `make run` does and
+// checks that each hypothesis comes out as the file claims.
+func TestRunQuickstart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the quickstart takes about 100 s; skipped with -short")
+	}
+	path := experimentDir(t, "../../examples/quickstart/quickstart.hcl")
+	runDir := filepath.Join(t.TempDir(), "run")
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	code := runBinary(t, ctx, &out, "run", "--run-dir", runDir, path)
+	if code != int(ExitRefuted) {
+		t.Fatalf("quickstart exit = %d, want %d\n%s", code, ExitRefuted, out.String())
+	}
+	c := readConclusions(t, runDir)
+	want := map[string]string{
+		"catalog-tolerates-slow-prices":        "confirmed",
+		"checkout-tolerates-slow-prices":       "refuted",
+		"quote-retries-hide-flaky-prices":      "confirmed",
+		"checkout-recovers-after-prices-crash": "confirmed",
+	}
+	if got := outcomes(c); !equalMaps(got, want) {
+		js, _ := json.MarshalIndent(c.Hypotheses, "", " ")
+		t.Errorf("outcomes = %v, want %v\n%s", got, want, js)
+	}
+	for _, f := range c.Faults {
+		if !f.Landed {
+			t.Errorf("fault %s on %s did not land: %s", f.Kind, f.Target, f.LandedDetail)
+		}
+	}
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// alive reports whether a process with that pid exists and is not a zombie.
+func alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	data, err := os.ReadFile(filepath.Join("/proc", strings.TrimSpace(itoa(pid)), "stat"))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name in parentheses.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z'
+}
