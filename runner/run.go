@@ -392,6 +392,9 @@ func (r *run) componentAddress(name string) string {
 // cleanup reverts what is still active, stops the workloads, the
 // processes and the proxies. It runs whatever happened before.
 func (r *run) cleanup(ctx context.Context) {
+	if ctx.Err() != nil {
+		r.progress(Progress{Kind: KindProblem, Message: fmt.Sprintf("interrupted (%v): reverting %d active fault(s) and stopping components", context.Cause(ctx), len(r.active))})
+	}
 	r.revertAll(ctx)
 	if r.stopLoad != nil {
 		r.stopLoad()

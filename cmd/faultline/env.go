@@ -13,9 +13,6 @@ type env struct {
 	now            func() time.Time
 	// tty reports whether stdout is a terminal (colour, live progress).
 	tty bool
-	// onInterrupt, when set, is called once a run has been interrupted
-	// so that a second signal takes the default action.
-	onInterrupt func()
 }
 
 // color reports whether output may use ANSI colour.

@@ -18,10 +18,14 @@ func main() {
 		getenv: os.Getenv,
 		now:    time.Now,
 		tty:    term.IsTerminal(int(os.Stdout.Fd())),
-		// After the first signal the run reverts and cleans up; a
-		// second one must be able to end faultline at once.
-		onInterrupt: stop,
 	}
+	// The first signal cancels ctx: a run reverts its faults and stops
+	// its processes. Then the default action is restored, so that a
+	// second signal ends faultline at once (its processes die with it).
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := execute(ctx, e, os.Args[1:])
 	stop()
 	os.Exit(int(code))

@@ -159,7 +159,7 @@ func TestPlan(t *testing.T) {
 	}
 	for _, want := range []string{
 		"prices", "behind faultline's proxy (HTTP-aware)",
-		"+2s", "baseline", "+22s", "fault", "latency 300ms±20ms on prices",
+		"+2s", "baseline", "+22s", "fault", "prices-slow on prices: latency 300ms±20ms",
 		"http_error 503 on 10% of requests", "kill with SIGKILL",
 		"checkout-recovers-after-prices-crash", "recovers within 5s",
 	} {

@@ -172,7 +172,7 @@ func writePlan(w io.Writer, p *runner.Plan, format string) error {
 				for _, f := range s.FailureMode.Faults {
 					fs = append(fs, runner.DescribeFault(f))
 				}
-				what += ": " + strings.Join(fs, ", ") + " on " + s.FailureMode.Component.Name
+				what += " on " + s.FailureMode.Component.Name + ": " + strings.Join(fs, ", ")
 			}
 		}
 		fmt.Fprintf(tw, "  +%s\t%s\t%s\t%s\n", roundDur(s.Offset), s.Phase, roundDur(s.Duration), what)

@@ -90,9 +90,6 @@ func runRun(ctx context.Context, e *env, f runFlags, path string) error {
 		Now:      e.now,
 		RunID:    runID,
 	})
-	if ctx.Err() != nil && e.onInterrupt != nil {
-		e.onInterrupt()
-	}
 	if res == nil {
 		return withCode(ExitRuntime, runErr)
 	}

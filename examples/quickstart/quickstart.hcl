@@ -10,8 +10,8 @@
 experiment "quickstart" {
   description = "The shop keeps serving when its prices service misbehaves"
   baseline    = "20s"
-  fault       = "15s"
-  recovery    = "15s"
+  fault       = "10s"
+  recovery    = "10s"
   window      = "5s"
 }
 

@@ -21,7 +21,7 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:8081", "address to serve on")
-	work := flag.Duration("work", 3*time.Millisecond, "median of the simulated work per lookup")
+	work := flag.Duration("work", 10*time.Millisecond, "median of the simulated work per lookup")
 	spread := flag.Float64("spread", 0.5, "standard deviation of ln(work): the work is log-normal, like the latency of real services")
 	flag.Parse()
 

@@ -30,7 +30,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "address to serve on")
 	pricesURL := flag.String("prices", os.Getenv("PRICES_URL"), "base URL of the prices service (default $PRICES_URL)")
 	refresh := flag.Duration("refresh", 500*time.Millisecond, "catalog cache refresh interval")
-	work := flag.Duration("work", 2*time.Millisecond, "median of the simulated work per request")
+	work := flag.Duration("work", 15*time.Millisecond, "median of the simulated work per request")
 	spread := flag.Float64("spread", 0.5, "standard deviation of ln(work): the work is log-normal, like the latency of real services")
 	flag.Parse()
 	if *pricesURL == "" {
