@@ -128,45 +128,29 @@ func WriteCSV(w io.Writer, events []Event, labelNames []string) error {
 	return c.Flush()
 }
 
-// ReadEvents reads an event file; name is used in error messages. It
-// accepts more than it writes, so that request logs from elsewhere can
-// be read: time may also be Unix seconds with an optional fraction
-// ("1700000000.25"), or RFC 3339 with any offset; ok may be any form
-// strconv.ParseBool takes (true, false, 1, 0, ...); the columns may come
-// in any order; status and error may be absent; every column that is
-// not a fixed one is a label. Errors name the file and line:
-// `events.csv:12: bad latency "x": ...`.
+// ReadEvents reads a whole event file, CSV or JSON Lines (see
+// NewEventReader); name is used in error messages. It accepts more than
+// WriteCSV writes, so that request logs from elsewhere can be read: time
+// may also be Unix seconds with an optional fraction ("1700000000.25"),
+// or RFC 3339 with any offset; ok may be any form strconv.ParseBool
+// takes (true, false, 1, 0, ...) and may be absent (every event is then
+// ok); the columns may come in any order; status and error may be
+// absent; every column that is not a fixed one is a label. Errors name
+// the file and line: `events.csv:12: bad latency "x": ...`. To read a
+// file too large to hold, use NewEventReader.
 func ReadEvents(r io.Reader, name string) ([]Event, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: empty file, want a header line with %s", name, strings.Join(fixedColumns, ","))
-	}
+	er, err := NewEventReader(r, name)
 	if err != nil {
-		return nil, csvError(name, err)
-	}
-	cols, err := readHeader(header)
-	if err != nil {
-		return nil, fmt.Errorf("%s:1: %w", name, err)
+		return nil, err
 	}
 	var events []Event
 	for {
-		record, err := cr.Read()
+		e, err := er.Next()
 		if errors.Is(err, io.EOF) {
 			return events, nil
 		}
 		if err != nil {
-			return nil, csvError(name, err)
-		}
-		line, _ := cr.FieldPos(0)
-		if len(record) != cols.n {
-			return nil, fmt.Errorf("%s:%d: %d fields, the header has %d", name, line, len(record), cols.n)
-		}
-		e, err := cols.event(record)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+			return nil, err
 		}
 		events = append(events, e)
 	}
@@ -192,10 +176,7 @@ func readHeader(header []string) (*columns, error) {
 	c := &columns{n: len(header), time: -1, latency: -1, ok: -1, status: -1, errc: -1}
 	seen := map[string]bool{}
 	for i, h := range header {
-		if i == 0 {
-			h = strings.TrimPrefix(h, "\uFEFF") // byte order mark written by spreadsheets
-		}
-		h = strings.TrimSpace(h)
+		h = cleanName(h)
 		if h == "" {
 			return nil, fmt.Errorf("column %d has no name", i+1)
 		}
@@ -223,7 +204,7 @@ func readHeader(header []string) (*columns, error) {
 	for _, m := range []struct {
 		name string
 		at   int
-	}{{ColumnTime, c.time}, {ColumnLatency, c.latency}, {ColumnOK, c.ok}} {
+	}{{ColumnTime, c.time}, {ColumnLatency, c.latency}} {
 		if m.at < 0 {
 			missing = append(missing, m.name)
 		}
@@ -234,39 +215,17 @@ func readHeader(header []string) (*columns, error) {
 	return c, nil
 }
 
-func (c *columns) event(record []string) (Event, error) {
-	var e Event
-	var err error
-	if e.Time, err = parseTime(strings.TrimSpace(record[c.time])); err != nil {
-		return e, fmt.Errorf("bad time %q: %w", record[c.time], err)
-	}
-	if e.Latency, err = parseSeconds(strings.TrimSpace(record[c.latency])); err != nil {
-		return e, fmt.Errorf("bad latency %q: %w", record[c.latency], err)
-	}
-	if e.OK, err = strconv.ParseBool(strings.TrimSpace(record[c.ok])); err != nil {
-		return e, fmt.Errorf("bad ok %q: want true or false", record[c.ok])
-	}
-	if c.status >= 0 {
-		if s := strings.TrimSpace(record[c.status]); s != "" {
-			if e.Status, err = strconv.Atoi(s); err != nil || e.Status < 0 || e.Status > 999 {
-				return e, fmt.Errorf("bad status %q: want an HTTP status code or 0", record[c.status])
-			}
+// cleanName trims white space and byte order marks (written by
+// spreadsheets) around a column name.
+func cleanName[T ~string | ~[]byte](name T) string {
+	s := string(name)
+	for {
+		t := strings.TrimSpace(strings.TrimPrefix(s, "\uFEFF"))
+		if t == s {
+			return s
 		}
+		s = t
 	}
-	if c.errc >= 0 {
-		e.Error = record[c.errc]
-	}
-	for i, name := range c.labels {
-		v := record[c.labelAt[i]]
-		if v == "" {
-			continue
-		}
-		if e.Labels == nil {
-			e.Labels = make(map[string]string, len(c.labels))
-		}
-		e.Labels[name] = v
-	}
-	return e, nil
 }
 
 // Unix seconds accepted as times: years 1970 to 9999, which RFC 3339
@@ -275,12 +234,15 @@ const maxUnixSeconds = 253402300799 // 9999-12-31T23:59:59Z
 
 // parseTime reads RFC 3339 (with or without fraction, any offset) or
 // Unix seconds with an optional fraction of up to 9 digits.
-func parseTime(s string) (time.Time, error) {
-	if s == "" {
+func parseTime[T ~string | ~[]byte](s T) (time.Time, error) {
+	if len(s) == 0 {
 		return time.Time{}, errors.New("empty")
 	}
-	if strings.ContainsAny(s, "-:T") {
-		t, err := time.Parse(time.RFC3339Nano, s)
+	if t, ok := parseRFC3339UTC(s); ok {
+		return t, nil
+	}
+	if containsAny(s, "-:T") {
+		t, err := time.Parse(time.RFC3339Nano, string(s))
 		if err != nil {
 			return time.Time{}, errors.New("want RFC 3339 or Unix seconds")
 		}
@@ -289,37 +251,207 @@ func parseTime(s string) (time.Time, error) {
 		}
 		return t, nil
 	}
-	whole, frac, hasFrac := strings.Cut(s, ".")
-	if whole == "" || !digits(whole) || (hasFrac && (frac == "" || !digits(frac))) {
+	return parseUnix(s)
+}
+
+func containsAny[T ~string | ~[]byte](s T, chars string) bool {
+	for i := range len(s) {
+		if strings.IndexByte(chars, s[i]) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// parseUnix reads Unix seconds with an optional fraction of up to 9
+// digits.
+func parseUnix[T ~string | ~[]byte](s T) (time.Time, error) {
+	dot := len(s)
+	for i := range len(s) {
+		if s[i] == '.' {
+			dot = i
+			break
+		}
+	}
+	whole, frac := s[:dot], s[min(dot+1, len(s)):]
+	if len(whole) == 0 || !digits(whole) || (dot < len(s) && (len(frac) == 0 || !digits(frac))) {
 		return time.Time{}, errors.New("want RFC 3339 or Unix seconds")
 	}
 	if len(frac) > 9 {
 		return time.Time{}, errors.New("more than 9 fractional digits")
 	}
-	sec, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || sec > maxUnixSeconds {
-		return time.Time{}, errors.New("Unix seconds out of range")
+	var sec int64
+	for i := range len(whole) {
+		sec = sec*10 + int64(whole[i]-'0')
+		if sec > maxUnixSeconds {
+			return time.Time{}, errors.New("Unix seconds out of range")
+		}
 	}
 	var nsec int64
-	if frac != "" {
-		nsec, _ = strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
+	for i := range 9 {
+		nsec *= 10
+		if i < len(frac) {
+			nsec += int64(frac[i] - '0')
+		}
 	}
 	return time.Unix(sec, nsec).UTC(), nil
 }
 
-func digits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
+func digits[T ~string | ~[]byte](s T) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}
 	return true
 }
 
+// parseRFC3339UTC reads the common shape of RFC 3339 time,
+// "2006-01-02T15:04:05Z" with an optional fraction of 1 to 9 digits,
+// without time.Parse. It reports false for anything else, which the
+// caller hands to time.Parse; what it accepts, time.Parse reads the same.
+func parseRFC3339UTC[T ~string | ~[]byte](s T) (time.Time, bool) {
+	n := len(s)
+	if n < 20 || s[n-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(i, j int) (int, bool) {
+		v := 0
+		for k := i; k < j; k++ {
+			c := s[k]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	year, ok1 := num(0, 4)
+	month, ok2 := num(5, 7)
+	day, ok3 := num(8, 10)
+	hour, ok4 := num(11, 13)
+	minute, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 ||
+		day > daysIn(year, month) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if n > 20 {
+		if s[19] != '.' || n-21 < 1 || n-21 > 9 {
+			return time.Time{}, false
+		}
+		f, ok := num(20, n-1)
+		if !ok {
+			return time.Time{}, false
+		}
+		for range 9 - (n - 21) {
+			f *= 10
+		}
+		nsec = f
+	}
+	days := daysFromCivil(year, month, day)
+	unix := days*86400 + int64(hour*3600+minute*60+sec)
+	return time.Unix(unix, int64(nsec)).UTC(), true
+}
+
+func daysIn(year, month int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil counts days from 1970-01-01 to a proleptic Gregorian
+// date (Howard Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// timeParser is parseTime with a cache of the last date and minute
+// seen in the common RFC 3339 shape, which consecutive events share.
+type timeParser struct {
+	key  [16]byte // "2006-01-02T15:04"
+	unix int64    // of key
+	ok   bool
+}
+
+func (p *timeParser) parse(s []byte) (time.Time, error) {
+	n := len(s)
+	if !p.ok || n < 20 || string(s[:16]) != string(p.key[:]) || s[n-1] != 'Z' || s[16] != ':' {
+		t, err := parseTime(s)
+		if err == nil && n >= 20 && s[n-1] == 'Z' && t.Location() == time.UTC {
+			if _, ok := parseRFC3339UTC(s); ok {
+				copy(p.key[:], s[:16])
+				p.unix = t.Unix() - int64(t.Second())
+				p.ok = true
+			}
+		}
+		return t, err
+	}
+	sec, nsec, ok := secondsAndFraction(s)
+	if !ok {
+		return parseTime(s)
+	}
+	return time.Unix(p.unix+int64(sec), int64(nsec)).UTC(), nil
+}
+
+// secondsAndFraction reads "05Z" or "05.123Z" at s[17:], the tail of
+// the common RFC 3339 shape.
+func secondsAndFraction(s []byte) (sec, nsec int, ok bool) {
+	n := len(s)
+	a, b := s[17], s[18]
+	if a < '0' || a > '5' || b < '0' || b > '9' {
+		return 0, 0, false
+	}
+	sec = int(a-'0')*10 + int(b-'0')
+	if n == 20 {
+		return sec, 0, true
+	}
+	if s[19] != '.' || n < 22 || n > 30 {
+		return 0, 0, false
+	}
+	for i := 20; i < n-1; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, 0, false
+		}
+		nsec = nsec*10 + int(c-'0')
+	}
+	for range 30 - n {
+		nsec *= 10
+	}
+	return sec, nsec, true
+}
+
 // parseSeconds reads a non-negative number of seconds as a Duration,
 // rounded to the nanosecond.
-func parseSeconds(s string) (time.Duration, error) {
-	f, err := strconv.ParseFloat(s, 64)
+func parseSeconds[T ~string | ~[]byte](s T) (time.Duration, error) {
+	if d, ok := parseSecondsDecimal(s); ok {
+		return d, nil
+	}
+	return parseSecondsFloat(s)
+}
+
+func parseSecondsFloat[T ~string | ~[]byte](s T) (time.Duration, error) {
+	f, err := strconv.ParseFloat(string(s), 64)
 	if err != nil {
 		var ne *strconv.NumError
 		if errors.As(err, &ne) {
@@ -335,4 +467,63 @@ func parseSeconds(s string) (time.Duration, error) {
 		return 0, errors.New("longer than 292 years")
 	}
 	return time.Duration(ns), nil
+}
+
+// parseSecondsDecimal reads the common shape of seconds, up to 6
+// digits with an optional fraction of 1 to 9 digits, exactly as
+// parseSeconds does: below 2^50 ns, rounding the nearest float64 to the
+// nanosecond gives back the decimal's exact count of nanoseconds.
+func parseSecondsDecimal[T ~string | ~[]byte](s T) (time.Duration, bool) {
+	n := len(s)
+	var whole int64
+	i := 0
+	for ; i < n && s[i] != '.'; i++ {
+		c := s[i]
+		if c < '0' || c > '9' || i >= 6 {
+			return 0, false
+		}
+		whole = whole*10 + int64(c-'0')
+	}
+	if i == 0 {
+		return 0, false
+	}
+	var frac int64
+	digits := 0
+	if i < n {
+		i++ // the dot
+		if i == n || n-i > 9 {
+			return 0, false
+		}
+		for ; i < n; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			frac = frac*10 + int64(c-'0')
+			digits++
+		}
+	}
+	for range 9 - digits {
+		frac *= 10
+	}
+	return time.Duration(whole*int64(time.Second) + frac), true
+}
+
+// parseBool reads what strconv.ParseBool takes.
+func parseBool[T ~string | ~[]byte](s T) (bool, bool) {
+	v, err := strconv.ParseBool(string(s))
+	return v, err == nil
+}
+
+// parseStatus reads an HTTP status code, 0 to 999.
+func parseStatus[T ~string | ~[]byte](s T) (int, bool) {
+	if len(s) >= 1 && len(s) <= 3 && digits(s) {
+		v := 0
+		for i := range len(s) {
+			v = v*10 + int(s[i]-'0')
+		}
+		return v, true
+	}
+	v, err := strconv.Atoi(string(s))
+	return v, err == nil && v >= 0 && v <= 999
 }

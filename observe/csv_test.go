@@ -183,6 +183,16 @@ func TestReadEventsFormats(t *testing.T) {
 			want: []Event{{Time: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Latency: time.Microsecond, OK: true, Status: 204}},
 		},
 		{
+			name: "no ok column: every event is ok",
+			in:   "time,latency,route\n1,0.5,/a\n",
+			want: []Event{{Time: time.Unix(1, 0), Latency: 500 * time.Millisecond, OK: true, Labels: map[string]string{"route": "/a"}}},
+		},
+		{
+			name: "JSON Lines",
+			in:   "\n{\"time\":1.5,\"latency\":0.25,\"ok\":false,\"route\":\"/a\"}\n",
+			want: []Event{{Time: time.Unix(1, 500_000_000), Latency: 250 * time.Millisecond, Labels: map[string]string{"route": "/a"}}},
+		},
+		{
 			name: "header only",
 			in:   "time,latency,ok\n",
 			want: nil,
@@ -215,7 +225,8 @@ func TestReadEventsErrors(t *testing.T) {
 		want string
 	}{
 		{name: "empty file", in: "", want: "events.csv: empty file"},
-		{name: "missing columns", in: "time,status\n", want: "events.csv:1: header lacks column latency, ok"},
+		{name: "missing columns", in: "time,status\n", want: "events.csv:1: header lacks column latency"},
+		{name: "missing time and latency", in: "ok,status\n", want: "events.csv:1: header lacks column time, latency"},
 		{name: "duplicate column", in: "time,latency,ok,ok\n", want: `events.csv:1: column "ok" appears twice`},
 		{name: "unnamed column", in: "time,latency,ok,\n", want: "events.csv:1: column 4 has no name"},
 		{name: "bad latency", in: header + good + good + "1700000000,x,true,200,\n", want: `events.csv:4: bad latency "x": want seconds: invalid syntax`},
