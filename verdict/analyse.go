@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"gonum.org/v1/gonum/stat"
-	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/faultline/faultline/observe"
 )
@@ -62,8 +61,9 @@ type analysis struct {
 	p0        float64 // outlier rate windows are tested against
 }
 
-// analyse measures c: cohorts, baselines, scores, windows, excursions
-// and the evidence. It reads c.Events and never changes them.
+// analyse measures c: cohorts, baselines, scores, windows, excursions,
+// localization and the evidence. It reads c.Events and never changes
+// them.
 func analyse(c Case, o Options) *analysis {
 	a := &analysis{}
 	spans := [3]Span{c.Baseline, c.Fault, c.Recovery}
@@ -76,18 +76,21 @@ func analyse(c Case, o Options) *analysis {
 		}
 	}
 	co := indexCohorts(c.Events, c.Cohort)
-	baselines := fitBaselines(c.Events, phs, co, o.MinBaseline)
-	for _, b := range baselines {
+	baselines, models := fitBaselines(c.Events, phs, co, c.Cohort, o)
+	qualified := make([]bool, len(baselines))
+	for id, b := range baselines {
+		qualified[id] = b.Qualified
 		if b.Qualified {
 			a.qualified++
 		}
 	}
-	sc := scorer{baselines: baselines, sigma: o.Sigma}
+	sc := scorer{qualified: qualified, models: models}
 
 	for p := range a.phases {
 		a.phases[p].windows = tile(spans[p], o.Window, phaseNames[p])
 		a.phases[p].seconds = make([]float64, 0, sizes[p])
 	}
+	cc := newCohortCounts(qualified, a.phases[fault].windows, a.phases[recovery].windows)
 	var afterBaseline, covered int
 	for i, e := range c.Events {
 		p := phs[i]
@@ -100,6 +103,9 @@ func analyse(c Case, o Options) *analysis {
 		if !e.OK {
 			s.failures++
 		}
+		ws := s.windows
+		wi := windowIndex(spans[p].Start, e.Time, o.Window, len(ws))
+		ws[wi].request(!e.OK)
 		m := sc.mark(e, co.ids[i])
 		if p != baseline {
 			afterBaseline++
@@ -114,17 +120,23 @@ func analyse(c Case, o Options) *analysis {
 		if m == outlier {
 			s.outliers++
 		}
-		ws := s.windows
-		ws[windowIndex(spans[p].Start, e.Time, o.Window, len(ws))].count(m, !e.OK)
+		ws[wi].count(m)
+		cc.count(co.ids[i], p, wi, m)
 	}
 
-	a.p0 = max(a.phases[baseline].fraction(), distuv.UnitNormal.Survival(o.Sigma))
+	tailP := tail(o.Sigma)
+	a.p0 = max(a.phases[baseline].fraction(), tailP)
+	pe := ratio(a.phases[baseline].failures, a.phases[baseline].events)
 	for p := range a.phases {
 		s := &a.phases[p]
 		s.windows, s.skipped = mergeSparse(s.windows, o.MinWindow)
 		for i := range s.windows {
 			judgeWindow(&s.windows[i], a.p0, o.Threshold, o.Alpha)
+			judgeErrors(&s.windows[i], pe, o.ErrorMargin, o.Alpha)
 		}
+	}
+	for q, id := range cc.ids {
+		baselines[id].BaselineFraction = ratio(cc.base[q].k, cc.base[q].n)
 	}
 
 	after := slices.Concat(a.phases[fault].judged(), a.phases[recovery].judged())
@@ -134,6 +146,8 @@ func analyse(c Case, o Options) *analysis {
 	ev.WindowSeconds = o.Window.Seconds()
 	ev.Alpha = o.Alpha
 	ev.BaselineRate = a.p0
+	ev.Baseline = o.Baseline
+	ev.ErrorMargin = o.ErrorMargin
 	ev.BaselineEvents = a.phases[baseline].events
 	ev.FaultEvents = a.phases[fault].events
 	ev.RecoveryEvents = a.phases[recovery].events
@@ -150,7 +164,7 @@ func analyse(c Case, o Options) *analysis {
 	for _, w := range after {
 		ev.PeakFraction = max(ev.PeakFraction, w.Fraction)
 	}
-	ev.BaselineErrorRate = ratio(a.phases[baseline].failures, a.phases[baseline].events)
+	ev.BaselineErrorRate = pe
 	ev.FaultErrorRate = ratio(a.phases[fault].failures, a.phases[fault].events)
 	ev.RecoveryErrorRate = ratio(a.phases[recovery].failures, a.phases[recovery].events)
 	ev.Latency = make(map[string]Quantiles, len(a.phases))
@@ -163,24 +177,31 @@ func analyse(c Case, o Options) *analysis {
 	if ev.Excursions == nil {
 		ev.Excursions = []Excursion{}
 	}
+	for i := range ev.Excursions {
+		ev.Excursions[i].Cohorts = impacts(cc, co, c.Cohort, ev.Excursions[i], tailP)
+	}
+	ev.Localized = localize(cc, co, c.Cohort, tailP, o.MinWindow)
+	ev.StoufferZ = stouffer(cc)
 	return a
 }
 
-// fitBaselines fits one baseline per cohort from its ok baseline events,
-// indexed by cohort id.
-func fitBaselines(events []observe.Event, phs []phase, co cohorts, minN int) []CohortBaseline {
-	logs := make([][]float64, len(co.keys))
+// fitBaselines fits and qualifies one baseline per cohort from its ok
+// baseline events, indexed by cohort id.
+func fitBaselines(events []observe.Event, phs []phase, co cohorts, names []string, o Options) ([]CohortBaseline, []model) {
+	samples := make([][]sample, len(co.keys))
 	for i, e := range events {
 		if phs[i] == baseline && e.OK {
 			id := co.ids[i]
-			logs[id] = append(logs[id], logSeconds(e.Latency))
+			samples[id] = append(samples[id], sample{at: e.Time.UnixNano(), lat: e.Latency})
 		}
 	}
 	out := make([]CohortBaseline, len(co.keys))
+	models := make([]model, len(co.keys))
 	for id, key := range co.keys {
-		out[id] = fitLogNormal(key, logs[id], minN)
+		out[id], models[id] = qualify(o.Baseline, key, samples[id], o.Sigma, o.MinBaseline)
+		out[id].Labels = co.labels(names, id)
 	}
-	return out
+	return out, models
 }
 
 // quantiles are the empirical p50, p90 and p99 of xs, which it sorts;

@@ -16,6 +16,8 @@ const allCohort = "(all)"
 type cohorts struct {
 	ids  []int32
 	keys []string
+	// values[id][i] is the value of the i-th cohort label in cohort id.
+	values [][]string
 }
 
 // indexCohorts keys every event of events by the values of the labels
@@ -32,6 +34,11 @@ func indexCohorts(events []observe.Event, names []string) cohorts {
 			key := string(buf)
 			byKey[key] = id
 			c.keys = append(c.keys, key)
+			vs := make([]string, len(names))
+			for j, n := range names {
+				vs[j] = e.Labels[n]
+			}
+			c.values = append(c.values, vs)
 		}
 		c.ids[i] = id
 	}
@@ -64,4 +71,17 @@ func appendCohortKey(buf []byte, names []string, labels map[string]string) []byt
 		}
 	}
 	return buf
+}
+
+// labels are the label values of cohort id by name; nil when the case
+// names no cohort labels.
+func (c cohorts) labels(names []string, id int) map[string]string {
+	if len(names) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(names))
+	for i, n := range names {
+		m[n] = c.values[id][i]
+	}
+	return m
 }

@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -30,6 +31,9 @@ func decide(c Case, o Options, a *analysis) decision {
 		}
 		return inconclusive("the fault was not seen to take effect (%s)", detail)
 	}
+	if err := o.Validate(); err != nil {
+		return inconclusive("%v", err)
+	}
 	if c.Expect != ExpectSteady && c.Expect != ExpectRecovers {
 		return inconclusive("expectation %q is not decided by the 2-sigma judge (it decides %q and %q)",
 			c.Expect, ExpectSteady, ExpectRecovers)
@@ -53,21 +57,32 @@ func decide(c Case, o Options, a *analysis) decision {
 	return decideRecovers(c, o, a)
 }
 
-// decideSteady refutes "steady" when any fault or recovery window alarms.
+// decideSteady refutes "steady" when any fault or recovery window
+// alarms, on latency or on errors, or, when none does, when a cohort or
+// label value is localized with more than Threshold outliers over the
+// fault and recovery phases.
 func decideSteady(c Case, o Options, a *analysis) decision {
 	fw, rw := a.phases[fault].judged(), a.phases[recovery].judged()
-	fa, ra := countAlarms(fw), countAlarms(rw)
-	if fa+ra > 0 {
+	if countAlarms(fw)+countAlarms(rw) > 0 {
 		var parts []string
-		if fa > 0 {
-			parts = append(parts, fmt.Sprintf("%d of %d fault windows", fa, len(fw)))
+		if s := alarmCounts(fw, rw, func(w Window) bool { return w.LatencyAlarm }); s != "" {
+			parts = append(parts, fmt.Sprintf("%s exceeded %s outliers (peak %s, baseline %s)",
+				s, percent(o.Threshold), percent(a.ev.PeakFraction), percent(a.ev.BaselineFraction)))
 		}
-		if ra > 0 {
-			parts = append(parts, fmt.Sprintf("%d of %d recovery windows", ra, len(rw)))
+		if s := alarmCounts(fw, rw, func(w Window) bool { return w.ErrorAlarm }); s != "" {
+			parts = append(parts, errorSummary(s, fw, rw, o, a))
 		}
-		return decision{outcome: Refuted, reason: fmt.Sprintf("refuted: %s exceeded %s outliers (peak %s, baseline %s); %s",
-			strings.Join(parts, " and "), percent(o.Threshold), percent(a.ev.PeakFraction),
-			percent(a.ev.BaselineFraction), excursionSummary(a.ev.Excursions, origin(c)))}
+		reason := fmt.Sprintf("refuted: %s; %s", strings.Join(parts, "; "), excursionSummary(a.ev.Excursions, origin(c)))
+		if x, ok := largestExcursion(a.ev.Excursions); ok && len(x.Cohorts) > 1 {
+			top := x.Cohorts[0]
+			reason += fmt.Sprintf("; most affected cohort %s (%s outliers, %.0f excess)", top.Key, percent(top.Fraction), top.Excess)
+		}
+		return decision{outcome: Refuted, reason: reason}
+	}
+	if l, ok := brokenGroup(a.ev.Localized, o); ok {
+		return decision{outcome: Refuted, reason: fmt.Sprintf("refuted: no window alarmed on pooled traffic (peak %s), but %s %s had %s outliers over the fault and recovery phases (%d of %d events, baseline %s, q = %.2g)",
+			percent(a.ev.PeakFraction), groupNoun(l.Kind), l.Key, percent(l.Fraction), l.Outliers, l.Events,
+			percent(l.BaselineFraction), l.QValue)}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "confirmed: none of the %d fault and %d recovery windows exceeded %s outliers significantly (peak %s, baseline %s; fault %s, recovery %s)",
@@ -76,10 +91,73 @@ func decideSteady(c Case, o Options, a *analysis) decision {
 	if n := countAbove(fw, o.Threshold) + countAbove(rw, o.Threshold); n > 0 {
 		fmt.Fprintf(&b, "; %d %s above %s were within baseline noise at alpha %g", n, plural(n, "window", "windows"), percent(o.Threshold), o.Alpha)
 	}
+	fmt.Fprintf(&b, "; error rate %s in the fault phase (baseline %s, margin %s)",
+		percent(a.ev.FaultErrorRate), percent(a.ev.BaselineErrorRate), percent(o.ErrorMargin))
+	if ls := a.ev.Localized; len(ls) > 0 {
+		fmt.Fprintf(&b, "; %s %s stands out with %s outliers (baseline %s, q = %.2g) but not above %s",
+			groupNoun(ls[0].Kind), ls[0].Key, percent(ls[0].Fraction), percent(ls[0].BaselineFraction), ls[0].QValue, percent(o.Threshold))
+	}
 	if s := a.phases[recovery]; s.skipped || len(s.windows) == 0 {
 		fmt.Fprintf(&b, "; the recovery phase was not judged (%d events, %d needed)", s.counted, o.MinWindow)
 	}
 	return decision{outcome: Confirmed, reason: b.String()}
+}
+
+// brokenGroup is the most significant localized cohort, or failing
+// that label value, with at least MinWindow events and an outlier
+// fraction above Threshold.
+func brokenGroup(ls []Localization, o Options) (Localization, bool) {
+	for _, kind := range []string{KindCohort, KindLabel} {
+		for _, l := range ls {
+			if l.Kind == kind && l.Events >= o.MinWindow && l.Fraction > o.Threshold {
+				return l, true
+			}
+		}
+	}
+	return Localization{}, false
+}
+
+func groupNoun(kind string) string {
+	if kind == KindLabel {
+		return "label value"
+	}
+	return "cohort"
+}
+
+// alarmCounts says how many fault and recovery windows satisfy alarmed,
+// e.g. "2 of 6 fault windows and 1 of 6 recovery windows"; empty when
+// none does.
+func alarmCounts(fw, rw []Window, alarmed func(Window) bool) string {
+	count := func(ws []Window) int {
+		n := 0
+		for _, w := range ws {
+			if alarmed(w) {
+				n++
+			}
+		}
+		return n
+	}
+	var parts []string
+	if n := count(fw); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d fault windows", n, len(fw)))
+	}
+	if n := count(rw); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d recovery windows", n, len(rw)))
+	}
+	return strings.Join(parts, " and ")
+}
+
+// errorSummary describes error alarms: which windows, the peak error
+// rate among them, the baseline error rate and the margin.
+func errorSummary(which string, fw, rw []Window, o Options, a *analysis) string {
+	peak := 0.0
+	for _, w := range slices.Concat(fw, rw) {
+		if w.ErrorAlarm {
+			peak = max(peak, w.ErrorRate)
+		}
+	}
+	return fmt.Sprintf("%s had error rates significantly more than %.1f points above the baseline error rate %s (peak %s)",
+		which, 100*o.ErrorMargin, percent(a.ev.BaselineErrorRate), percent(peak))
 }
 
 // decideRecovers refutes "recovers" when a recovery window that starts
@@ -107,9 +185,9 @@ func decideRecovers(c Case, o Options, a *analysis) decision {
 	fa := countAlarms(fw)
 	if len(late) > 0 {
 		var b strings.Builder
-		fmt.Fprintf(&b, "refuted: %d recovery %s starting %s or more after the revert still exceeded %s outliers (peak %s, baseline %s); ",
-			len(late), plural(len(late), "window", "windows"), seconds(c.Within), percent(o.Threshold),
-			percent(a.ev.PeakFraction), percent(a.ev.BaselineFraction))
+		fmt.Fprintf(&b, "refuted: %d recovery %s starting %s or more after the revert still alarmed (%s; peak %s outliers, baseline %s; peak error rate %s, baseline %s); ",
+			len(late), plural(len(late), "window", "windows"), seconds(c.Within), signals(late),
+			percent(a.ev.PeakFraction), percent(a.ev.BaselineFraction), percent(peakErrorRate(late)), percent(a.ev.BaselineErrorRate))
 		if recovered != nil {
 			fmt.Fprintf(&b, "recovered only %.1fs after the revert, allowance %s", *recovered, seconds(c.Within))
 		} else {
@@ -155,6 +233,36 @@ func recoveredAfter(rw []Window, revert time.Time) *float64 {
 	return &s
 }
 
+// signals says which signals alarmed in ws, e.g. "2 on outliers, 1 on
+// errors".
+func signals(ws []Window) string {
+	var lat, errs int
+	for _, w := range ws {
+		if w.LatencyAlarm {
+			lat++
+		}
+		if w.ErrorAlarm {
+			errs++
+		}
+	}
+	var parts []string
+	if lat > 0 {
+		parts = append(parts, fmt.Sprintf("%d on outliers", lat))
+	}
+	if errs > 0 {
+		parts = append(parts, fmt.Sprintf("%d on errors", errs))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func peakErrorRate(ws []Window) float64 {
+	peak := 0.0
+	for _, w := range ws {
+		peak = max(peak, w.ErrorRate)
+	}
+	return peak
+}
+
 func countAlarms(ws []Window) int {
 	n := 0
 	for _, w := range ws {
@@ -185,18 +293,31 @@ func origin(c Case) time.Time {
 	return c.Baseline.Start
 }
 
+// largestExcursion is the excursion with the most excess outliers, the
+// first of equals.
+func largestExcursion(xs []Excursion) (Excursion, bool) {
+	if len(xs) == 0 {
+		return Excursion{}, false
+	}
+	top := xs[0]
+	for _, x := range xs[1:] {
+		if x.ExcessOutliers > top.ExcessOutliers {
+			top = x
+		}
+	}
+	return top, true
+}
+
 // excursionSummary describes the excursions in words: the one with the
 // most excess outliers, and totals when there are several.
 func excursionSummary(xs []Excursion, from time.Time) string {
 	if len(xs) == 0 {
 		return "no excursion"
 	}
-	top, total := xs[0], 0.0
+	top, _ := largestExcursion(xs)
+	total := 0.0
 	for _, x := range xs {
 		total += x.ExcessOutliers
-		if x.ExcessOutliers > top.ExcessOutliers {
-			top = x
-		}
 	}
 	if len(xs) == 1 {
 		return fmt.Sprintf("excursion %.1fs from %s, %.0f excess outliers",

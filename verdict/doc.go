@@ -3,14 +3,18 @@
 // from the workload's events and the spans of the baseline, fault and
 // recovery phases.
 //
-// The v1 judge, TwoSigma, does 2-sigma cohort analysis: it groups events
-// into cohorts by label values, fits a log-normal baseline per cohort
-// from the baseline phase, marks an event as an outlier when its latency
-// is Sigma or more standard deviations above its cohort's baseline (or
-// when it failed), measures the outlier fraction in fixed windows, alarms
-// a window when that fraction is both above a threshold and
-// significantly above the baseline rate, and decides from the alarmed
-// windows. Every verdict carries the evidence it was decided on.
+// The judge, TwoSigma, does 2-sigma cohort analysis: it groups events
+// into cohorts by label values, fits a baseline per cohort from the
+// baseline phase (log-normal, normal or empirical quantile) and keeps
+// only cohorts that pass a held-out check, marks an event as an outlier
+// when its latency is at or above its cohort's cutoff (Sigma standard
+// deviations) or when it failed, and measures fixed windows on two
+// signals: the outlier fraction (above a threshold and significantly
+// above the baseline rate) and the error rate (significantly more than
+// a margin above the baseline error rate). It localizes the cohorts and
+// label values whose outliers rose, with Benjamini-Hochberg control,
+// and decides from the alarmed windows and the localized groups. Every
+// verdict carries the evidence it was decided on.
 // docs/judge.md describes the statistics and their limits.
 //
 // The package owns the statistics and the decision. It does not fetch

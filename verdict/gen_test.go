@@ -15,10 +15,12 @@ import (
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // effect changes one generated event: its latency is multiplied by
-// slow (1 when zero) and it fails with probability fail.
+// slow (1 when zero), for a share of the events (all when zero), and it
+// fails with probability fail.
 type effect struct {
-	slow float64
-	fail float64
+	slow  float64
+	share float64
+	fail  float64
 }
 
 // effectFunc says which effect applies to an event of cohort at time
@@ -37,6 +39,27 @@ type gen struct {
 	recovery time.Duration
 	sd       float64 // spread of ln latency
 	effect   effectFunc
+	// rates, when set, are the events per second of each cohort,
+	// overriding rate and cohorts.
+	rates []float64
+	// methods, when positive, spreads cohorts over two labels: cohort
+	// c has route /r<c/methods> and method M<c%methods>.
+	methods int
+}
+
+// zipfRates are n cohort rates proportional to 1/(rank+1)^s summing to
+// total events per second.
+func zipfRates(n int, s, total float64) []float64 {
+	rates := make([]float64, n)
+	sum := 0.0
+	for i := range rates {
+		rates[i] = 1 / math.Pow(float64(i+1), s)
+		sum += rates[i]
+	}
+	for i := range rates {
+		rates[i] *= total / sum
+	}
+	return rates
 }
 
 // defaultGen is a 60s/30s/30s run of four cohorts at 25 events per
@@ -69,16 +92,30 @@ func (g gen) events() []observe.Event {
 		name string
 		span Span
 	}{{PhaseBaseline, b}, {PhaseFault, f}, {PhaseRecovery, rec}}
-	total := g.rate * float64(g.cohorts) * (g.baseline + g.fault + g.recovery).Seconds()
+	rates := g.rates
+	if rates == nil {
+		rates = make([]float64, g.cohorts)
+		for c := range rates {
+			rates[c] = g.rate
+		}
+	}
+	total := 0.0
+	for _, r := range rates {
+		total += r * (g.baseline + g.fault + g.recovery).Seconds()
+	}
 	out := make([]observe.Event, 0, int(total*1.1))
-	for c := range g.cohorts {
-		mu := math.Log(0.020) + 0.5*float64(c) // medians 20ms, 33ms, 54ms, ...
+	for c, rate := range rates {
+		mu := math.Log(0.020) + 0.5*float64(c%4) // medians 20ms, 33ms, 54ms, 90ms
+		route, method := fmt.Sprintf("/r%d", c), "GET"
+		if g.methods > 0 {
+			route, method = fmt.Sprintf("/r%d", c/g.methods), fmt.Sprintf("M%d", c%g.methods)
+		}
 		// Events of a cohort share their label maps; the judge only
 		// reads them.
 		okLabels := map[string]string{
 			observe.LabelWorkload:    "browse",
-			observe.LabelRoute:       fmt.Sprintf("/r%d", c),
-			observe.LabelMethod:      "GET",
+			observe.LabelRoute:       route,
+			observe.LabelMethod:      method,
 			observe.LabelStatusClass: "2xx",
 		}
 		failLabels := maps.Clone(okLabels)
@@ -86,7 +123,7 @@ func (g gen) events() []observe.Event {
 		for _, p := range phases {
 			t := p.span.Start
 			for {
-				t = t.Add(time.Duration(r.ExpFloat64() / g.rate * float64(time.Second)))
+				t = t.Add(time.Duration(r.ExpFloat64() / rate * float64(time.Second)))
 				if !t.Before(p.span.End) {
 					break
 				}
@@ -97,7 +134,11 @@ func (g gen) events() []observe.Event {
 						e.slow = 1
 					}
 				}
-				lat := time.Duration(e.slow * math.Exp(mu+g.sd*r.NormFloat64()) * float64(time.Second))
+				slow := e.slow
+				if e.share > 0 && r.Float64() >= e.share {
+					slow = 1
+				}
+				lat := time.Duration(slow * math.Exp(mu+g.sd*r.NormFloat64()) * float64(time.Second))
 				ev := observe.Event{Time: t, Latency: lat, OK: true, Status: 200, Labels: okLabels}
 				if r.Float64() < e.fail {
 					ev.OK, ev.Status, ev.Latency = false, 503, time.Millisecond

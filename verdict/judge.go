@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -12,6 +13,8 @@ const (
 	DefaultMinBaseline = 30
 	DefaultMinWindow   = 20
 	DefaultAlpha       = 0.01
+	DefaultBaseline    = BaselineLogNormal
+	DefaultErrorMargin = 0.02
 )
 
 // minCoverage is the smallest share of fault and recovery events that
@@ -39,12 +42,30 @@ func (o Options) WithDefaults() Options {
 	if !(o.Alpha > 0) {
 		o.Alpha = DefaultAlpha
 	}
+	if o.Baseline == "" {
+		o.Baseline = DefaultBaseline
+	}
+	if !(o.ErrorMargin > 0) {
+		o.ErrorMargin = DefaultErrorMargin
+	}
 	return o
 }
 
-// TwoSigma is the v1 judge: 2-sigma cohort analysis with log-normal
-// baselines, fixed windows tested against the baseline outlier rate,
-// and a decision per expectation. It holds only its options and is safe
+// Validate reports options the judge cannot work with: an unknown
+// baseline model. Zero fields are valid (they take defaults).
+func (o Options) Validate() error {
+	switch o.Baseline {
+	case "", BaselineLogNormal, BaselineNormal, BaselineEmpirical:
+		return nil
+	}
+	return fmt.Errorf("unknown baseline model %q (want %q, %q or %q)",
+		o.Baseline, BaselineLogNormal, BaselineNormal, BaselineEmpirical)
+}
+
+// TwoSigma is the judge: 2-sigma cohort analysis with per-cohort
+// baselines qualified by a held-out check, fixed windows tested for
+// latency outliers and for errors, localization of the cohorts and
+// label values that changed, and a decision per expectation. It holds only its options and is safe
 // for concurrent use.
 type TwoSigma struct {
 	opts Options

@@ -20,17 +20,17 @@ func TestWithDefaults(t *testing.T) {
 	}{
 		{
 			name: "zero",
-			want: Options{Window: 5 * time.Second, Sigma: 2, Threshold: 0.10, MinBaseline: 30, MinWindow: 20, Alpha: 0.01},
+			want: Options{Window: 5 * time.Second, Sigma: 2, Threshold: 0.10, MinBaseline: 30, MinWindow: 20, Alpha: 0.01, Baseline: "lognormal", ErrorMargin: 0.02},
 		},
 		{
 			name: "negative counts as zero",
-			in:   Options{Window: -time.Second, Sigma: -1, Threshold: -0.5, MinBaseline: -3, MinWindow: -1, Alpha: -0.1},
-			want: Options{Window: 5 * time.Second, Sigma: 2, Threshold: 0.10, MinBaseline: 30, MinWindow: 20, Alpha: 0.01},
+			in:   Options{Window: -time.Second, Sigma: -1, Threshold: -0.5, MinBaseline: -3, MinWindow: -1, Alpha: -0.1, ErrorMargin: -1},
+			want: Options{Window: 5 * time.Second, Sigma: 2, Threshold: 0.10, MinBaseline: 30, MinWindow: 20, Alpha: 0.01, Baseline: "lognormal", ErrorMargin: 0.02},
 		},
 		{
 			name: "set fields kept",
-			in:   Options{Window: time.Second, Sigma: 3, Threshold: 0.2, MinBaseline: 10, MinWindow: 5, Alpha: 0.05},
-			want: Options{Window: time.Second, Sigma: 3, Threshold: 0.2, MinBaseline: 10, MinWindow: 5, Alpha: 0.05},
+			in:   Options{Window: time.Second, Sigma: 3, Threshold: 0.2, MinBaseline: 10, MinWindow: 5, Alpha: 0.05, Baseline: "empirical", ErrorMargin: 0.05},
+			want: Options{Window: time.Second, Sigma: 3, Threshold: 0.2, MinBaseline: 10, MinWindow: 5, Alpha: 0.05, Baseline: "empirical", ErrorMargin: 0.05},
 		},
 	}
 	for _, tt := range tests {

@@ -11,21 +11,17 @@ const (
 	// excluded: an ok event in a cohort without a qualified baseline;
 	// it is in no fraction.
 	excluded mark = iota
-	// normal: an ok event below Sigma in a qualified cohort.
+	// normal: an ok event below the cutoff in a qualified cohort.
 	normal
-	// outlier: a failed event, or an ok event at or above Sigma.
+	// outlier: a failed event, or an ok event at or above its cohort's
+	// cutoff (z >= Sigma for the parametric models).
 	outlier
 )
 
 // scorer marks events against their cohort's baseline.
 type scorer struct {
-	baselines []CohortBaseline // by cohort id
-	sigma     float64
-}
-
-// z is the event's z-score in its cohort's log-normal baseline.
-func z(b CohortBaseline, e observe.Event) float64 {
-	return (logSeconds(e.Latency) - b.Mu) / b.SigmaLn
+	qualified []bool  // by cohort id
+	models    []model // by cohort id
 }
 
 // mark scores e, which belongs to the cohort with the given id. A failed
@@ -34,11 +30,10 @@ func (s scorer) mark(e observe.Event, cohort int32) mark {
 	if !e.OK {
 		return outlier
 	}
-	b := s.baselines[cohort]
-	if !b.Qualified {
+	if !s.qualified[cohort] {
 		return excluded
 	}
-	if z(b, e) >= s.sigma {
+	if s.models[cohort].outlier(e.Latency) {
 		return outlier
 	}
 	return normal

@@ -84,7 +84,28 @@ type Options struct {
 	// unlikely (p-value <= Alpha) under the baseline outlier rate
 	// (default 0.01).
 	Alpha float64
+	// Baseline is the per-cohort baseline model: BaselineLogNormal
+	// (default), BaselineNormal or BaselineEmpirical. Any other value
+	// makes every verdict inconclusive (see Options.Validate).
+	Baseline string
+	// ErrorMargin is how far, as a fraction of requests, a window's
+	// error rate must be significantly above the baseline error rate
+	// for the window to alarm on errors (default 0.02: two percentage
+	// points).
+	ErrorMargin float64
 }
+
+// Baseline models for Options.Baseline.
+const (
+	// BaselineLogNormal fits mean and sd of ln(latency seconds).
+	BaselineLogNormal = "lognormal"
+	// BaselineNormal fits mean and sd of latency in seconds.
+	BaselineNormal = "normal"
+	// BaselineEmpirical takes the baseline's own latency quantile at
+	// the normal probability of Sigma (97.7% for Sigma 2) as the
+	// cutoff, with no parametric fit.
+	BaselineEmpirical = "empirical"
+)
 
 // Judge decides a hypothesis from its case.
 type Judge interface {
@@ -112,6 +133,10 @@ type Evidence struct {
 	// BaselineRate is the outlier rate windows are tested against: the
 	// larger of BaselineFraction and the normal tail beyond Sigma.
 	BaselineRate float64 `json:"baseline_rate"`
+	// Baseline is the baseline model the cohorts were fitted with.
+	Baseline string `json:"baseline"`
+	// ErrorMargin is the error-rate margin of the window error test.
+	ErrorMargin float64 `json:"error_margin"`
 
 	// Events per phase (all events of the case, qualified cohorts or not).
 	BaselineEvents int `json:"baseline_events"`
@@ -140,6 +165,17 @@ type Evidence struct {
 	Windows    []Window    `json:"windows"`
 	Excursions []Excursion `json:"excursions"`
 
+	// Localized are the cohorts and label values whose outlier count
+	// over the fault and recovery phases is significantly above their
+	// own baseline rate, with Benjamini-Hochberg false-discovery
+	// control at q = 0.05 across all tested groups; most significant
+	// first. Empty when nothing stands out.
+	Localized []Localization `json:"localized"`
+	// StoufferZ combines the qualified cohorts' outlier excess over the
+	// fault phase: the sqrt(n)-weighted Stouffer sum of their binomial
+	// z-scores against their baseline rates. Reported, not decided on.
+	StoufferZ float64 `json:"stouffer_z"`
+
 	// RecoveredAfterSeconds is, for "recovers", the time from the revert
 	// to the start of the first window after which no window alarms;
 	// nil when the workload never recovered inside the recovery phase.
@@ -162,6 +198,64 @@ type CohortBaseline struct {
 	SigmaLn   float64 `json:"sigma"` // sd of ln(latency seconds)
 	Qualified bool    `json:"qualified"`
 	Reason    string  `json:"reason,omitempty"` // why not qualified
+	// Labels are the cohort's label values by name.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Cutoff is the latency in seconds at or above which an ok event of
+	// the cohort is an outlier (strictly above for the empirical
+	// model, where it is the baseline quantile itself).
+	Cutoff float64 `json:"cutoff_seconds"`
+	// HeldOut is the number of baseline events of the held-out check
+	// (the last third by time), HeldOutRate the share of them at or
+	// above the cutoff fitted on the first two thirds, and TailRatio
+	// the held-out empirical quantile at the normal probability of
+	// Sigma divided by the fitted one (0 when not checked).
+	HeldOut     int     `json:"held_out"`
+	HeldOutRate float64 `json:"held_out_rate"`
+	TailRatio   float64 `json:"tail_ratio,omitempty"`
+	// BaselineFraction is the cohort's outlier fraction in the baseline
+	// phase with the final fit (failed events count as outliers).
+	BaselineFraction float64 `json:"baseline_fraction"`
+}
+
+// Localization is one cohort or one label value whose outliers over
+// the fault and recovery phases are significantly above its baseline.
+type Localization struct {
+	Kind string `json:"kind"` // "cohort" or "label"
+	// Key is the cohort key, or "name=value" for a label value.
+	Key    string            `json:"key"`
+	Labels map[string]string `json:"labels"`
+	// Events and Outliers are counted over the fault and recovery
+	// phases, in qualified cohorts.
+	Events   int     `json:"events"`
+	Outliers int     `json:"outliers"`
+	Fraction float64 `json:"fraction"`
+	// BaselineFraction is the rate tested against: the larger of the
+	// group's baseline outlier fraction and the normal tail beyond
+	// Sigma.
+	BaselineFraction float64 `json:"baseline_fraction"`
+	// PValue is P(X >= Outliers) for X ~ Binomial(Events,
+	// BaselineFraction); QValue is its Benjamini-Hochberg adjusted
+	// value across all tested groups.
+	PValue float64 `json:"p_value"`
+	QValue float64 `json:"q_value"`
+}
+
+// Localization kinds.
+const (
+	KindCohort = "cohort"
+	KindLabel  = "label"
+)
+
+// CohortImpact is one cohort's share of an excursion.
+type CohortImpact struct {
+	Key      string            `json:"key"`
+	Labels   map[string]string `json:"labels"`
+	Events   int               `json:"events"`
+	Outliers int               `json:"outliers"`
+	Fraction float64           `json:"fraction"`
+	// Excess is Outliers minus what the cohort's baseline rate
+	// predicts for its Events.
+	Excess float64 `json:"excess"`
 }
 
 // Window is one analysis window.
@@ -173,7 +267,21 @@ type Window struct {
 	Outliers int       `json:"outliers"`
 	Failures int       `json:"failures"`
 	Fraction float64   `json:"fraction"`
-	Alarm    bool      `json:"alarm"`
+	// Alarm is LatencyAlarm or ErrorAlarm.
+	Alarm bool `json:"alarm"`
+	// LatencyAlarm: the outlier fraction is above Threshold and
+	// significant against the baseline rate.
+	LatencyAlarm bool `json:"latency_alarm"`
+	// ErrorAlarm: the error rate is significantly more than
+	// ErrorMargin above the baseline error rate.
+	ErrorAlarm bool `json:"error_alarm"`
+	// Requests is every event in the window, in qualified cohorts or
+	// not; ErrorRate is Failures / Requests.
+	Requests  int     `json:"requests"`
+	ErrorRate float64 `json:"error_rate"`
+	// ErrorPValue is P(X >= Failures) for X ~ Binomial(Requests,
+	// baseline error rate + ErrorMargin).
+	ErrorPValue float64 `json:"error_p_value"`
 	// PValue is P(X >= Outliers) for X ~ Binomial(N, BaselineRate):
 	// how likely this many outliers are if nothing changed.
 	PValue float64 `json:"p_value"`
@@ -195,4 +303,8 @@ type Excursion struct {
 	// ExcessOutliers is the outliers above what the baseline rate
 	// predicts for the excursion's events: its impact.
 	ExcessOutliers float64 `json:"excess_outliers"`
+	// Cohorts are the qualified cohorts with more outliers during the
+	// excursion than their baseline rate predicts, most excess first
+	// (ties by key).
+	Cohorts []CohortImpact `json:"cohorts"`
 }

@@ -40,14 +40,21 @@ func windowIndex(start, t time.Time, w time.Duration, n int) int {
 	return i
 }
 
-// count adds one event with mark m to w.
-func (w *Window) count(m mark, failed bool) {
+// request adds one event to w's request and failure counts, whether
+// or not it is in the outlier fraction.
+func (w *Window) request(failed bool) {
+	w.Requests++
+	if failed {
+		w.Failures++
+	}
+}
+
+// count adds one event with mark m, other than excluded, to w's outlier
+// fraction.
+func (w *Window) count(m mark) {
 	w.N++
 	if m == outlier {
 		w.Outliers++
-	}
-	if failed {
-		w.Failures++
 	}
 }
 
@@ -60,6 +67,7 @@ func (w *Window) absorb(o Window) {
 		w.End = o.End
 	}
 	w.N += o.N
+	w.Requests += o.Requests
 	w.Outliers += o.Outliers
 	w.Failures += o.Failures
 	w.Merged = true
@@ -122,5 +130,25 @@ func judgeWindow(w *Window, p0, threshold, alpha float64) {
 		w.Fraction = float64(w.Outliers) / float64(w.N)
 	}
 	w.PValue = binomialTail(w.Outliers, w.N, p0)
-	w.Alarm = !w.Skipped && w.N > 0 && w.Fraction > threshold && w.PValue <= alpha
+	w.LatencyAlarm = !w.Skipped && w.N > 0 && w.Fraction > threshold && w.PValue <= alpha
+	w.Alarm = w.LatencyAlarm || w.ErrorAlarm
+}
+
+// judgeErrors fills w's error rate and error p-value and decides its
+// error alarm: the failures must be significantly more, at level alpha,
+// than a rate margin above the baseline error rate pe, i.e. the
+// one-sided binomial test P(X >= Failures) for X ~ Binomial(Requests,
+// pe + margin). That also means the error rate is above pe + margin.
+// Testing against pe + margin rather than pe keeps a small but real
+// error rate (a retried dependency) from alarming in large windows
+// and a single failure from alarming in a small one.
+func judgeErrors(w *Window, pe, margin, alpha float64) {
+	w.ErrorRate = 0
+	if w.Requests > 0 {
+		w.ErrorRate = float64(w.Failures) / float64(w.Requests)
+	}
+	null := pe + margin
+	w.ErrorPValue = binomialTail(w.Failures, w.Requests, min(null, 1))
+	w.ErrorAlarm = !w.Skipped && null < 1 && w.ErrorRate > null && w.ErrorPValue <= alpha
+	w.Alarm = w.LatencyAlarm || w.ErrorAlarm
 }
