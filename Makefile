@@ -7,7 +7,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 FUZZTIME ?= 20s
 
-.PHONY: all build examples run test bench fuzz lint clean
+.PHONY: all build examples run test bench judgebench fuzz lint clean
 
 all: build
 
@@ -34,9 +34,15 @@ test: build examples
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# The judge benchmark: faultline's judge and reference judges on seeded
+# synthetic streams with known truth (table in docs/judge.md).
+judgebench:
+	$(GO) run ./cmd/judgebench -format markdown
+
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./experiments
 	$(GO) test -run '^$$' -fuzz FuzzReadEvents -fuzztime $(FUZZTIME) ./observe
+	$(GO) test -run '^$$' -fuzz FuzzEventReader -fuzztime $(FUZZTIME) ./observe
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
