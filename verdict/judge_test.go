@@ -493,8 +493,11 @@ func BenchmarkJudge(b *testing.B) {
 	j := New(Options{})
 	b.ReportAllocs()
 	b.ResetTimer()
+	n := 0
 	for b.Loop() {
 		j.Judge(c)
+		n++
 	}
 	b.ReportMetric(float64(len(c.Events)), "events")
+	b.ReportMetric(float64(n*len(c.Events))/b.Elapsed().Seconds(), "events/s")
 }
