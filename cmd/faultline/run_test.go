@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -213,4 +214,75 @@ func alive(pid int) bool {
 	s := string(data)
 	i := strings.LastIndexByte(s, ')')
 	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z'
+}
+
+// TestRunDoubleInterrupt sends a second SIGINT while faultline reverts
+// after the first: faultline ends at once, and its processes die with it.
+func TestRunDoubleInterrupt(t *testing.T) {
+	path := experimentDir(t, "testdata/short.hcl")
+	runDir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "faultline"), "run", "--run-dir", runDir, path)
+	pr, pw := io.Pipe()
+	cmd.Stdout = pw
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pids := make(chan int, 4)
+	landed := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(pr)
+		done := false
+		for sc.Scan() {
+			line := sc.Text()
+			var pid int
+			if i := strings.Index(line, " up (pid "); i >= 0 {
+				if _, err := fmt.Sscanf(line[i:], " up (pid %d)", &pid); err == nil {
+					pids <- pid
+				}
+			}
+			if !done && strings.Contains(line, "landed") {
+				done = true
+				close(landed)
+			}
+		}
+	}()
+	select {
+	case <-landed:
+	case <-ctx.Done():
+		t.Fatal("fault never landed")
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	// The second signal must take the default action once the first
+	// was handled; give the handler a moment to be restored.
+	time.Sleep(20 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	pw.Close()
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if err == nil || !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+		t.Fatalf("faultline after two SIGINTs: %v (%v), want it killed by the second SIGINT", err, cmd.ProcessState)
+	}
+	close(pids)
+	n := 0
+	for pid := range pids {
+		n++
+		deadline := time.Now().Add(5 * time.Second)
+		for alive(pid) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if alive(pid) {
+			t.Errorf("component pid %d survived faultline", pid)
+		}
+	}
+	if n != 2 {
+		t.Errorf("saw %d component pids, want 2", n)
+	}
 }
