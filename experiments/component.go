@@ -105,6 +105,7 @@ func (d *decoder) decodeProcess(name string, blk *hclsyntax.Block) (*Process, hc
 
 	if a := c.attrs["command"]; a != nil {
 		p.Command = a.Expr
+		p.CommandText = strings.Join(strings.Fields(string(a.Expr.Range().SliceBytes(d.src))), " ")
 		diags = append(diags, d.checkCommand(a)...)
 	}
 	if a := c.attrs["env"]; a != nil {

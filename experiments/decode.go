@@ -69,6 +69,7 @@ var experimentSchema = bodySchema{
 type decoder struct {
 	filename string
 	dir      string
+	src      []byte // the file's bytes, for source text of expressions
 
 	// The first block declared under each name, by block type.
 	declared map[string]map[string]*hclsyntax.Block
@@ -86,9 +87,10 @@ type decoder struct {
 }
 
 // decodeFile decodes a parsed file into an Experiment.
-func decodeFile(filename string, body *hclsyntax.Body) (*Experiment, hcl.Diagnostics) {
+func decodeFile(filename string, src []byte, body *hclsyntax.Body) (*Experiment, hcl.Diagnostics) {
 	d := &decoder{
 		filename:     filename,
+		src:          src,
 		dir:          filepath.Dir(filename),
 		declared:     make(map[string]map[string]*hclsyntax.Block),
 		components:   make(map[string]*Component),

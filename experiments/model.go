@@ -65,6 +65,8 @@ type Component struct {
 // Resolve only fails for reasons no parser could see.
 type Process struct {
 	Command hcl.Expression // list of strings, argv; argv[0] is not run through a shell
+	// CommandText is Command's source text as written, on one line.
+	CommandText string
 	Env     hcl.Expression // map of strings, or nil
 	// Dir is the working directory, already resolved against the
 	// experiment file's directory.

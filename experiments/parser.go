@@ -65,7 +65,7 @@ func (p *Parser) Parse(filename string, src []byte) (*Experiment, hcl.Diagnostic
 			Detail:   "Experiment files must be written in HCL native syntax.",
 		})
 	}
-	exp, more := decodeFile(filename, body)
+	exp, more := decodeFile(filename, src, body)
 	diags = append(diags, more...)
 	sortDiagnostics(diags)
 	if diags.HasErrors() {

@@ -17,26 +17,6 @@ import (
 	"time"
 )
 
-// readAll reads every event with Next.
-func readAll(t testing.TB, r io.Reader, name string) ([]Event, error) {
-	t.Helper()
-	er, err := NewEventReader(r, name)
-	if err != nil {
-		return nil, err
-	}
-	var events []Event
-	for {
-		e, err := er.Next()
-		if errors.Is(err, io.EOF) {
-			return events, nil
-		}
-		if err != nil {
-			return events, err
-		}
-		events = append(events, e)
-	}
-}
-
 func TestEventReaderRoundTrip(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -52,7 +32,7 @@ func TestEventReaderRoundTrip(t *testing.T) {
 			if err := WriteCSV(&buf, tt.events, nil); err != nil {
 				t.Fatalf("WriteCSV() = %v", err)
 			}
-			got, err := readAll(t, bytes.NewReader(buf.Bytes()), "events.csv")
+			got, err := ReadEvents(bytes.NewReader(buf.Bytes()), "events.csv")
 			if err != nil {
 				t.Fatalf("Next() = %v", err)
 			}
@@ -128,7 +108,7 @@ func TestEventReaderDetect(t *testing.T) {
 			if er.Format() != tt.format {
 				t.Errorf("Format() = %q, want %q", er.Format(), tt.format)
 			}
-			got, err := readAll(t, strings.NewReader(tt.in), "in")
+			got, err := ReadEvents(strings.NewReader(tt.in), "in")
 			if err != nil {
 				t.Fatalf("Next() = %v", err)
 			}
@@ -168,7 +148,7 @@ func TestEventReaderJSONL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := readAll(t, strings.NewReader("\n"+tt.in+"\r\n\n"), "events.jsonl")
+			got, err := ReadEvents(strings.NewReader("\n"+tt.in+"\r\n\n"), "events.jsonl")
 			if err != nil {
 				t.Fatalf("Next() = %v", err)
 			}
@@ -192,7 +172,7 @@ func checkJSONLines(t *testing.T, in string, events []Event) {
 		if !json.Valid([]byte(line)) {
 			t.Fatalf("accepted invalid JSON line %q", line)
 		}
-		es, err := readAll(t, strings.NewReader(line), "line")
+		es, err := ReadEvents(strings.NewReader(line), "line")
 		if err != nil || len(es) != 1 {
 			t.Fatalf("line %q read alone = %v, %v", line, es, err)
 		}
@@ -211,7 +191,7 @@ func TestEventReaderJSONLKeyOrder(t *testing.T) {
 {"time":5,"latency":5,"c":"9","a":"10","b":"11"}
 {"time":6,"latency":6}
 `
-	events, err := readAll(t, strings.NewReader(in), "in")
+	events, err := ReadEvents(strings.NewReader(in), "in")
 	if err != nil {
 		t.Fatalf("Next() = %v", err)
 	}
@@ -482,7 +462,7 @@ func FuzzEventReader(f *testing.F) {
 	f.Add(`{"time":1,"latency":1,"a":"\ud83d\u0041","b":"\u00e9"}`)
 	f.Add(" \n{\"time\":\"1\",\"latency\":0,\"ok\":\"T\"}\r\n")
 	f.Fuzz(func(t *testing.T, in string) {
-		events, err := readAll(t, strings.NewReader(in), "fuzz")
+		events, err := ReadEvents(strings.NewReader(in), "fuzz")
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz") {
 				t.Fatalf("error %q does not name the file", err)
@@ -499,7 +479,7 @@ func FuzzEventReader(f *testing.F) {
 		if err := WriteCSV(&once, events, nil); err != nil {
 			t.Fatalf("WriteCSV(read events) = %v", err)
 		}
-		again, err := readAll(t, bytes.NewReader(once.Bytes()), "once.csv")
+		again, err := ReadEvents(bytes.NewReader(once.Bytes()), "once.csv")
 		if err != nil {
 			t.Fatalf("read WriteCSV(events) = %v\nfile:\n%s", err, once.String())
 		}

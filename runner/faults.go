@@ -835,6 +835,28 @@ func deadlineFor(ctx context.Context, limit time.Duration) time.Time {
 	return d
 }
 
+// connect dials addr for a probe that must end within limit (or by ctx's
+// deadline). On failure it records the error in r and returns a nil conn.
+// The conn gives up its reads and writes when ctx is done; release
+// closes it.
+func connect(ctx context.Context, addr string, limit time.Duration, r *probeResult) (conn net.Conn, release func()) {
+	deadline := deadlineFor(ctx, limit)
+	d := net.Dialer{Deadline: deadline}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		r.err = err
+		r.end = time.Since(r.start)
+		return nil, nil
+	}
+	r.connected = true
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	conn.SetDeadline(deadline)
+	return conn, func() {
+		stop()
+		conn.Close()
+	}
+}
+
 // How an HTTP probe treats its connection.
 type probeConn int
 
@@ -847,19 +869,11 @@ const (
 // http sends GET path on a fresh connection and reads the answer.
 func (pr prober) http(ctx context.Context, addr string, limit time.Duration, mode probeConn) probeResult {
 	r := probeResult{start: time.Now()}
-	deadline := deadlineFor(ctx, limit)
-	d := net.Dialer{Deadline: deadline}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		r.err = err
-		r.end = time.Since(r.start)
+	conn, release := connect(ctx, addr, limit, &r)
+	if conn == nil {
 		return r
 	}
-	r.connected = true
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
-	defer stop()
-	conn.SetDeadline(deadline)
+	defer release()
 	hdr := ""
 	if mode != keepConn {
 		hdr = "Connection: close\r\n"
@@ -897,19 +911,12 @@ func (pr prober) http(ctx context.Context, addr string, limit time.Duration, mod
 // is complete when any byte arrived.
 func (pr prober) tcp(ctx context.Context, addr string, wait time.Duration, all bool) probeResult {
 	r := probeResult{start: time.Now()}
-	deadline := deadlineFor(ctx, wait)
-	d := net.Dialer{Deadline: deadline}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		r.err = err
-		r.end = time.Since(r.start)
+	conn, release := connect(ctx, addr, wait, &r)
+	if conn == nil {
 		return r
 	}
-	r.connected = true
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
-	defer stop()
-	conn.SetDeadline(deadline)
+	defer release()
+	var err error
 	tc := timedConn{Conn: conn, r: &r}
 	if all {
 		_, err = io.Copy(io.Discard, tc)

@@ -72,6 +72,10 @@ func runAnalyze(e *env, f analyzeFlags, path string) error {
 	case f.threshold <= 0 || f.threshold >= 1:
 		return withCode(ExitInvalid, fmt.Errorf("--threshold %g: must be in (0, 1)", f.threshold))
 	}
+	spec, err := baselineSpec(f.baselineEnd)
+	if err != nil {
+		return withCode(ExitInvalid, err)
+	}
 	fh, err := os.Open(path)
 	if err != nil {
 		return withCode(ExitInvalid, fmt.Errorf("open events: %w", err))
@@ -84,10 +88,6 @@ func runAnalyze(e *env, f analyzeFlags, path string) error {
 	if len(events) == 0 {
 		return withCode(ExitInvalid, fmt.Errorf("%s: no events", path))
 	}
-	end, err := baselineEnd(f.baselineEnd, events)
-	if err != nil {
-		return withCode(ExitInvalid, err)
-	}
 	var cohort []string
 	if f.cohort != "" {
 		for _, c := range strings.Split(f.cohort, ",") {
@@ -97,7 +97,8 @@ func runAnalyze(e *env, f analyzeFlags, path string) error {
 		}
 	}
 	judge := verdict.New(verdict.Options{Window: f.window, Sigma: f.sigma, Threshold: f.threshold})
-	a, err := report.Analyze(events, report.AnalyzeSpec{BaselineEnd: end, Cohort: cohort}, judge)
+	spec.Cohort = cohort
+	a, err := report.Analyze(events, spec, judge)
 	if err != nil {
 		return withCode(ExitInvalid, fmt.Errorf("%s: %w", path, err))
 	}
@@ -115,21 +116,15 @@ func runAnalyze(e *env, f analyzeFlags, path string) error {
 	return nil
 }
 
-// baselineEnd reads --baseline-end: an RFC 3339 time, or a duration from
-// the first event.
-func baselineEnd(v string, events []observe.Event) (time.Time, error) {
+// baselineSpec reads --baseline-end: an RFC 3339 time, or a duration
+// from the first event.
+func baselineSpec(v string) (report.AnalyzeSpec, error) {
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
+		return report.AnalyzeSpec{BaselineEnd: t}, nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
-		return time.Time{}, fmt.Errorf("--baseline-end %q: write an RFC 3339 time (2026-11-27T12:05:00Z) or a positive duration from the first event (120s)", v)
+		return report.AnalyzeSpec{}, fmt.Errorf("--baseline-end %q: write an RFC 3339 time (2026-11-27T12:05:00Z) or a positive duration from the first event (120s)", v)
 	}
-	first := events[0].Time
-	for _, e := range events {
-		if e.Time.Before(first) {
-			first = e.Time
-		}
-	}
-	return first.Add(d), nil
+	return report.AnalyzeSpec{BaselineFor: d}, nil
 }

@@ -4,12 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/faultline/faultline/runner"
@@ -98,7 +96,7 @@ func newPlanView(p *runner.Plan) planView {
 	for _, c := range p.Components {
 		v.Components = append(v.Components, planComponent{
 			Name:      c.Component.Name,
-			Command:   commandText(c.Component.Process.Command),
+			Command:   c.Component.Process.CommandText,
 			Proxy:     c.Proxy,
 			HTTPAware: c.HTTPAware,
 			DependsOn: append([]string{}, c.DependsOn...),
@@ -201,16 +199,3 @@ func writePlan(w io.Writer, p *runner.Plan, format string) error {
 }
 
 func roundDur(d time.Duration) time.Duration { return d.Round(100 * time.Millisecond) }
-
-// commandText is the source text of an expression, as written.
-func commandText(expr hcl.Expression) string {
-	if expr == nil {
-		return ""
-	}
-	rng := expr.Range()
-	src, err := os.ReadFile(rng.Filename)
-	if err != nil || rng.End.Byte > len(src) || rng.Start.Byte > rng.End.Byte {
-		return "(command)"
-	}
-	return strings.Join(strings.Fields(string(rng.SliceBytes(src))), " ")
-}

@@ -77,8 +77,10 @@ type AnalysisCohort struct {
 
 // AnalyzeSpec says how to judge an event file.
 type AnalyzeSpec struct {
-	// BaselineEnd splits the events: before it is the baseline.
+	// BaselineEnd splits the events: before it is the baseline. When
+	// it is zero, the baseline is the first BaselineFor of the events.
 	BaselineEnd time.Time
+	BaselineFor time.Duration
 	// Cohort names the labels forming the cohort key; nil means every
 	// label the events carry.
 	Cohort []string
@@ -105,6 +107,9 @@ func Analyze(events []observe.Event, spec AnalyzeSpec, j verdict.Judge) (Analysi
 		for k := range e.Labels {
 			labels[k] = true
 		}
+	}
+	if spec.BaselineEnd.IsZero() {
+		spec.BaselineEnd = first.Add(spec.BaselineFor)
 	}
 	if !spec.BaselineEnd.After(first) || spec.BaselineEnd.After(last) {
 		return a, fmt.Errorf("baseline end %s is outside the events, which run from %s to %s",
