@@ -16,7 +16,7 @@ type Event struct {
 	// Labels are the event's dimensions. Workload events carry
 	// "workload", "route", "method", "status_class" (2xx, 4xx, 5xx,
 	// or "error" when no answer came), plus the workload's declared
-	// labels.
+	// labels. Events may share one map: treat it as read-only.
 	Labels map[string]string
 	// Status is the HTTP status code, 0 when no answer came.
 	Status int

@@ -113,8 +113,12 @@ type httpRun struct {
 	method string
 	host   string // Host header override, "" for none
 	labels map[string]string
-	client *http.Client
-	clock  Clock
+	// byClass holds one label map per status class, shared by every
+	// event of that class: a run makes hundreds of thousands of events
+	// and a handful of distinct label sets.
+	byClass sync.Map // string -> map[string]string
+	client  *http.Client
+	clock   Clock
 }
 
 func (h HTTP) prepare(client *http.Client, clock Clock) (*httpRun, error) {
@@ -256,22 +260,29 @@ func (r *httpRun) do(ctx context.Context, at time.Time) Event {
 	if err != nil {
 		return r.failed(at, end, reason(ctx, err))
 	}
-	labels := maps.Clone(r.labels)
-	labels[LabelStatusClass] = StatusClass(resp.StatusCode)
 	return Event{
 		Time:    at,
 		Latency: end.Sub(at),
 		OK:      resp.StatusCode < 500, // 5xx and non-standard 6xx-9xx fail
-		Labels:  labels,
+		Labels:  r.labelsFor(StatusClass(resp.StatusCode)),
 		Status:  resp.StatusCode,
 	}
 }
 
 // failed is the event of a request that got no complete answer.
 func (r *httpRun) failed(at, end time.Time, why string) Event {
+	return Event{Time: at, Latency: end.Sub(at), Labels: r.labelsFor(StatusClassError), Error: why}
+}
+
+// labelsFor returns the shared, read-only label map of a status class.
+func (r *httpRun) labelsFor(class string) map[string]string {
+	if m, ok := r.byClass.Load(class); ok {
+		return m.(map[string]string)
+	}
 	labels := maps.Clone(r.labels)
-	labels[LabelStatusClass] = StatusClassError
-	return Event{Time: at, Latency: end.Sub(at), Labels: labels, Error: why}
+	labels[LabelStatusClass] = class
+	m, _ := r.byClass.LoadOrStore(class, labels)
+	return m.(map[string]string)
 }
 
 // reason turns a request error into an event's Error.

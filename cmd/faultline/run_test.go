@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline/faultline/verdict"
 	"github.com/faultline/faultline/verdict/report"
 )
 
@@ -158,34 +159,51 @@ func TestRunInterrupt(t *testing.T) {
 
 // TestRunQuickstart runs the quickstart exactly as `make run` does and
 // checks that each hypothesis comes out as the file claims.
+//
+// A run whose verdicts differ is run once more before the test fails: on
+// a shared 2-core machine, a stall of the machine can push one 5 s window
+// of a steady workload just over 10% outliers (seen once in 13 runs here;
+// docs/judge.md, "A busy machine is a fault too"). The first run's
+// verdicts are logged, so the flake stays visible.
 func TestRunQuickstart(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the quickstart takes about 100 s; skipped with -short")
+		t.Skip("the quickstart takes about 85 s; skipped with -short")
 	}
-	path := experimentDir(t, "../../examples/quickstart/quickstart.hcl")
-	runDir := filepath.Join(t.TempDir(), "run")
-	var out bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	code := runBinary(t, ctx, &out, "run", "--run-dir", runDir, path)
-	if code != int(ExitRefuted) {
-		t.Fatalf("quickstart exit = %d, want %d\n%s", code, ExitRefuted, out.String())
-	}
-	c := readConclusions(t, runDir)
 	want := map[string]string{
 		"catalog-tolerates-slow-prices":        "confirmed",
 		"checkout-tolerates-slow-prices":       "refuted",
 		"quote-retries-hide-flaky-prices":      "confirmed",
 		"checkout-recovers-after-prices-crash": "confirmed",
 	}
-	if got := outcomes(c); !equalMaps(got, want) {
-		js, _ := json.MarshalIndent(c.Hypotheses, "", " ")
-		t.Errorf("outcomes = %v, want %v\n%s", got, want, js)
-	}
-	for _, f := range c.Faults {
-		if !f.Landed {
-			t.Errorf("fault %s on %s did not land: %s", f.Kind, f.Target, f.LandedDetail)
+	path := experimentDir(t, "../../examples/quickstart/quickstart.hcl")
+	const attempts = 2
+	for attempt := 1; attempt <= attempts; attempt++ {
+		runDir := filepath.Join(t.TempDir(), "run")
+		var out bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+		code := runBinary(t, ctx, &out, "run", "--run-dir", runDir, path)
+		cancel()
+		c := readConclusions(t, runDir)
+		for _, f := range c.Faults {
+			if !f.Landed {
+				t.Fatalf("fault %s on %s did not land: %s", f.Kind, f.Target, f.LandedDetail)
+			}
 		}
+		got := outcomes(c)
+		if code == int(ExitRefuted) && equalMaps(got, want) {
+			return
+		}
+		js, _ := json.MarshalIndent(c.Hypotheses, "", " ")
+		msg := fmt.Sprintf("attempt %d: exit %d, outcomes = %v, want exit %d and %v", attempt, code, got, ExitRefuted, want)
+		if attempt == attempts {
+			t.Fatalf("%s\n%s\n%s", msg, out.String(), js)
+		}
+		for _, h := range c.Hypotheses {
+			if h.Outcome != verdict.Outcome(want[h.Name]) {
+				msg += fmt.Sprintf("\n  %s: %s", h.Name, h.Reason)
+			}
+		}
+		t.Logf("%s; running it again", msg)
 	}
 }
 
