@@ -7,7 +7,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 FUZZTIME ?= 20s
 
-.PHONY: all build examples run test bench judgebench fuzz lint clean
+.PHONY: all build examples run test bench bench-memory judgebench fuzz lint clean
 
 all: build
 
@@ -33,6 +33,16 @@ test: build examples
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Time and peak memory of `faultline analyze` on a 50M-event CSV file
+# (2.6 GB, generated once into BENCH_DIR by cmd/eventgen; route /r0 is
+# five times slower from 1h30m on).
+BENCH_DIR ?= /tmp/faultline-bench
+bench-memory: build
+	@mkdir -p $(BENCH_DIR)
+	@test -s $(BENCH_DIR)/events-50M.csv || $(GO) run ./cmd/eventgen -n 50000000 -duration 2h -o $(BENCH_DIR)/events-50M.csv
+	@/usr/bin/time -v $(BIN) analyze $(BENCH_DIR)/events-50M.csv --baseline-end 1h --cohort route,method 2>&1 | \
+		grep -E '^(STEADY|EXCURSION|INCONCLUSIVE)|^excursion|Maximum resident|Elapsed \(wall'
 
 # The judge benchmark: faultline's judge and reference judges on seeded
 # synthetic streams with known truth (table in docs/judge.md).

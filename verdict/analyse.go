@@ -3,11 +3,6 @@ package verdict
 import (
 	"slices"
 	"strings"
-	"time"
-
-	"gonum.org/v1/gonum/stat"
-
-	"github.com/faultline/faultline/observe"
 )
 
 // phase indexes the three spans of a case.
@@ -22,23 +17,12 @@ const (
 
 var phaseNames = [3]string{PhaseBaseline, PhaseFault, PhaseRecovery}
 
-// phaseOf is the first of the spans that holds t, or outside.
-func phaseOf(spans *[3]Span, t time.Time) phase {
-	for p := range spans {
-		if spans[p].Contains(t) {
-			return phase(p)
-		}
-	}
-	return outside
-}
-
 // phaseStats are the totals of one phase.
 type phaseStats struct {
 	events   int // all events in the span
 	failures int
 	counted  int // events in the outlier fraction
 	outliers int
-	seconds  []float64 // latencies of all events, for quantiles
 	windows  []Window
 	skipped  bool // fewer than MinWindow counted events: not judged
 }
@@ -61,78 +45,84 @@ type analysis struct {
 	p0        float64 // outlier rate windows are tested against
 }
 
-// analyse measures c: cohorts, baselines, scores, windows, excursions,
-// localization and the evidence. It reads c.Events and never changes
-// them.
-func analyse(c Case, o Options) *analysis {
+// analyse measures the case from the stream's two passes: baselines
+// and their qualification, windows, excursions, localization and the
+// evidence.
+func (s *Stream) analyse() *analysis {
+	o := s.o
 	a := &analysis{}
-	spans := [3]Span{c.Baseline, c.Fault, c.Recovery}
-	phs := make([]phase, len(c.Events))
-	var sizes [3]int
-	for i, e := range c.Events {
-		phs[i] = phaseOf(&spans, e.Time)
-		if phs[i] != outside {
-			sizes[phs[i]]++
-		}
+	n := s.co.len()
+	for id := len(s.fitted); id < n; id++ {
+		// Cohorts first seen after the baselines were final have no
+		// baseline events.
+		s.fitted = append(s.fitted, fitBaseline(o.Baseline, &fitAcc{}, o.Sigma, o.MinBaseline))
 	}
-	co := indexCohorts(c.Events, c.Cohort)
-	baselines, models := fitBaselines(c.Events, phs, co, c.Cohort, o)
-	qualified := make([]bool, len(baselines))
-	for id, b := range baselines {
-		qualified[id] = b.Qualified
+	baselines := make([]CohortBaseline, n)
+	qualified := make([]bool, n)
+	for id := range n {
+		b := s.fitted[id].base
+		b.Key, b.Labels = s.co.key(int32(id)), s.co.labels(int32(id))
+		if id < len(s.cand) && s.cand[id] >= 0 {
+			heldOutCheck(&b, s.heldK[s.cand[id]], o.Sigma)
+		}
+		baselines[id], qualified[id] = b, b.Qualified
 		if b.Qualified {
 			a.qualified++
 		}
 	}
-	sc := scorer{qualified: qualified, models: models}
-
-	for p := range a.phases {
-		a.phases[p].windows = tile(spans[p], o.Window, phaseNames[p])
-		a.phases[p].seconds = make([]float64, 0, sizes[p])
+	c := s.c
+	spans := [3]Span{c.Baseline, c.Fault, c.Recovery}
+	var tiles [3][]Window
+	for p := range tiles {
+		tiles[p] = tile(spans[p], o.Window, phaseNames[p])
 	}
-	cc := newCohortCounts(qualified, a.phases[fault].windows, a.phases[recovery].windows)
+	cc := newCohortCounts(qualified, tiles[fault], tiles[recovery])
 	var afterBaseline, covered int
-	for i, e := range c.Events {
-		p := phs[i]
-		if p == outside {
-			continue
-		}
-		s := &a.phases[p]
-		s.events++
-		s.seconds = append(s.seconds, e.Latency.Seconds())
-		if !e.OK {
-			s.failures++
-		}
-		ws := s.windows
-		wi := windowIndex(spans[p].Start, e.Time, o.Window, len(ws))
-		ws[wi].request(!e.OK)
-		m := sc.mark(e, co.ids[i])
-		if p != baseline {
-			afterBaseline++
-			if m != excluded {
-				covered++
+	for p := range a.phases {
+		ps, acc := &a.phases[p], &s.phases[p]
+		ps.events, ps.failures = acc.events, acc.failures
+		cells := s.cells[p]
+		nc := len(s.candID)
+		for ti := range tiles[p] {
+			w := &tiles[p][ti]
+			var tc tileCount
+			if ti < len(acc.tiles) {
+				tc = acc.tiles[ti]
+			}
+			w.Requests, w.Failures = int(tc.requests), int(tc.failures)
+			// Failed events count as outliers in every cohort; ok
+			// events only in qualified ones.
+			failedElsewhere := w.Failures
+			for ci, id := range s.candID {
+				if !qualified[id] || (ti+1)*nc > len(cells) {
+					continue
+				}
+				cl := cells[ti*nc+ci]
+				w.N += int(cl.n)
+				w.Outliers += int(cl.k)
+				failedElsewhere -= int(cl.f)
+				cc.add(id, phase(p), ti, cl)
+			}
+			w.N += failedElsewhere
+			w.Outliers += failedElsewhere
+			ps.counted += w.N
+			ps.outliers += w.Outliers
+			if p != int(baseline) {
+				afterBaseline += w.Requests
+				covered += w.N
 			}
 		}
-		if m == excluded {
-			continue
-		}
-		s.counted++
-		if m == outlier {
-			s.outliers++
-		}
-		ws[wi].count(m)
-		cc.count(co.ids[i], p, wi, m)
 	}
 
 	tailP := tail(o.Sigma)
 	a.p0 = max(a.phases[baseline].fraction(), tailP)
 	pe := ratio(a.phases[baseline].failures, a.phases[baseline].events)
 	for p := range a.phases {
-		s := &a.phases[p]
-		s.windows, s.skipped = mergeSparse(s.windows, o.MinWindow)
-		for i := range s.windows {
-			judgeWindow(&s.windows[i], a.p0, o.Threshold, o.Alpha)
-			judgeErrors(&s.windows[i], pe, o.ErrorMargin, o.Alpha)
+		ps := &a.phases[p]
+		ps.windows, ps.skipped = mergeSparse(tiles[p], o.MinWindow)
+		for i := range ps.windows {
+			judgeWindow(&ps.windows[i], a.p0, o.Threshold, o.Alpha)
+			judgeErrors(&ps.windows[i], pe, o.ErrorMargin, o.Alpha)
 		}
 	}
 	for q, id := range cc.ids {
@@ -170,7 +160,7 @@ func analyse(c Case, o Options) *analysis {
 	ev.Latency = make(map[string]Quantiles, len(a.phases))
 	ev.Windows = []Window{}
 	for p := range a.phases {
-		ev.Latency[phaseNames[p]] = quantiles(a.phases[p].seconds)
+		ev.Latency[phaseNames[p]] = quantiles(&s.phases[p].latency)
 		ev.Windows = append(ev.Windows, a.phases[p].windows...)
 	}
 	ev.Excursions = excursions(after, a.p0)
@@ -178,43 +168,21 @@ func analyse(c Case, o Options) *analysis {
 		ev.Excursions = []Excursion{}
 	}
 	for i := range ev.Excursions {
-		ev.Excursions[i].Cohorts = impacts(cc, co, c.Cohort, ev.Excursions[i], tailP)
+		ev.Excursions[i].Cohorts = impacts(cc, s.co, ev.Excursions[i], tailP)
 	}
-	ev.Localized = localize(cc, co, c.Cohort, tailP, o.MinWindow)
+	ev.Localized = localize(cc, s.co, tailP, o.MinWindow)
 	ev.StoufferZ = stouffer(cc)
 	return a
 }
 
-// fitBaselines fits and qualifies one baseline per cohort from its ok
-// baseline events, indexed by cohort id.
-func fitBaselines(events []observe.Event, phs []phase, co cohorts, names []string, o Options) ([]CohortBaseline, []model) {
-	samples := make([][]sample, len(co.keys))
-	for i, e := range events {
-		if phs[i] == baseline && e.OK {
-			id := co.ids[i]
-			samples[id] = append(samples[id], sample{at: e.Time.UnixNano(), lat: e.Latency})
-		}
-	}
-	out := make([]CohortBaseline, len(co.keys))
-	models := make([]model, len(co.keys))
-	for id, key := range co.keys {
-		out[id], models[id] = qualify(o.Baseline, key, samples[id], o.Sigma, o.MinBaseline)
-		out[id].Labels = co.labels(names, id)
-	}
-	return out, models
-}
-
-// quantiles are the empirical p50, p90 and p99 of xs, which it sorts;
-// zero when xs is empty.
-func quantiles(xs []float64) Quantiles {
-	if len(xs) == 0 {
-		return Quantiles{}
-	}
-	slices.Sort(xs)
+// quantiles are the p50, p90 and p99 of a phase's latencies in
+// seconds, zero when it has none: exact up to sketchExact events,
+// within 0.4% beyond.
+func quantiles(sk *sketch) Quantiles {
 	return Quantiles{
-		P50: stat.Quantile(0.50, stat.Empirical, xs, nil),
-		P90: stat.Quantile(0.90, stat.Empirical, xs, nil),
-		P99: stat.Quantile(0.99, stat.Empirical, xs, nil),
+		P50: sk.quantile(0.50).Seconds(),
+		P90: sk.quantile(0.90).Seconds(),
+		P99: sk.quantile(0.99).Seconds(),
 	}
 }
 

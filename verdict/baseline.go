@@ -1,13 +1,10 @@
 package verdict
 
 import (
-	"cmp"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
-	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -72,19 +69,98 @@ func ceilDuration(s float64) time.Duration {
 	return time.Duration(ns)
 }
 
-// fitLogNormal fits a log-normal baseline to the logarithms of a
-// cohort's ok baseline latencies: Mu and SigmaLn are their mean and
-// sample standard deviation. The cohort qualifies when it has at least
-// minN of them and a positive, finite spread.
-func fitLogNormal(key string, logs []float64, minN int) CohortBaseline {
-	b := CohortBaseline{Key: key, N: len(logs)}
-	switch len(logs) {
-	case 0:
-	case 1:
-		b.Mu = logs[0]
-	default:
-		b.Mu, b.SigmaLn = stat.MeanStdDev(logs, nil)
+// moments accumulates the count, mean and variance of a stream of
+// values, shifted by the first value so that the sums stay small.
+type moments struct {
+	n            int
+	shift        float64
+	sum, squares float64 // of value - shift
+}
+
+func (m *moments) add(x float64) {
+	if m.n == 0 {
+		m.shift = x
 	}
+	d := x - m.shift
+	m.n++
+	m.sum += d
+	m.squares += d * d
+}
+
+// merge returns the moments of the union of m's and o's values.
+func (m moments) merge(o moments) moments {
+	switch {
+	case o.n == 0:
+		return m
+	case m.n == 0:
+		return o
+	}
+	// Re-express o's sums relative to m's shift.
+	k := o.shift - m.shift
+	m.squares += o.squares + 2*k*o.sum + float64(o.n)*k*k
+	m.sum += o.sum + float64(o.n)*k
+	m.n += o.n
+	return m
+}
+
+// meanSD are the mean and the sample standard deviation (0 for fewer
+// than two values).
+func (m moments) meanSD() (mean, sd float64) {
+	if m.n == 0 {
+		return 0, 0
+	}
+	n := float64(m.n)
+	mean = m.shift + m.sum/n
+	if m.n < 2 {
+		return mean, 0
+	}
+	v := (m.squares - m.sum*m.sum/n) / (n - 1)
+	return mean, math.Sqrt(max(v, 0))
+}
+
+// part is what a cohort's baseline accumulates over one part of the
+// baseline span: its ok latencies as moments of ln seconds, of seconds
+// (normal model only) and, where quantiles are needed, a sketch.
+type part struct {
+	logs, secs moments
+	sk         sketch
+}
+
+// fitAcc accumulates a cohort's ok baseline events in two parts by
+// time: the first two thirds of the baseline span and the last third,
+// held out to check the fit of the first.
+type fitAcc struct {
+	parts [2]part
+}
+
+const (
+	earlyPart = 0
+	heldPart  = 1
+)
+
+// add adds one ok baseline latency to part i. The sketch is kept for
+// the held-out part always (its tail quantile is checked) and for the
+// first part only for the empirical model.
+func (a *fitAcc) add(kind string, i int, lat time.Duration) {
+	p := &a.parts[i]
+	p.logs.add(logSeconds(lat))
+	if kind == BaselineNormal {
+		p.secs.add(lat.Seconds())
+	}
+	if i == heldPart || kind == BaselineEmpirical {
+		p.sk.add(lat)
+	}
+}
+
+// fitCohort fits the baseline model kind to ok baseline latencies given
+// by their moments and, for the empirical model, their sketch. Mu and
+// SigmaLn are of ln latency for the log-normal and the empirical model
+// (for the latter only as a description) and of latency in seconds for
+// the normal model. The cohort qualifies when it has at least minN
+// latencies and they vary (ln latency has a positive spread).
+func fitCohort(kind string, logs, secs moments, sk *sketch, sigma float64, minN int) (CohortBaseline, model) {
+	b := CohortBaseline{N: logs.n}
+	b.Mu, b.SigmaLn = logs.meanSD()
 	switch {
 	case b.N < minN:
 		b.Reason = fmt.Sprintf("only %d ok baseline events, need at least %d", b.N, minN)
@@ -93,44 +169,15 @@ func fitLogNormal(key string, logs []float64, minN int) CohortBaseline {
 	default:
 		b.Qualified = true
 	}
-	return b
-}
-
-// empiricalQuantile is the lowest of the sorted values that at least a
-// fraction p of them are at or below.
-func empiricalQuantile(sorted []time.Duration, p float64) time.Duration {
-	i := int(math.Ceil(float64(len(sorted))*p)) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
-}
-
-// fitCohort fits the baseline model kind to a cohort's ok baseline
-// latencies. Mu and SigmaLn are of ln latency for the log-normal and
-// the empirical model (for the latter only as a description) and of
-// latency in seconds for the normal model. The cohort qualifies when it
-// has at least minN latencies and they vary.
-func fitCohort(kind, key string, lats []time.Duration, sigma float64, minN int) (CohortBaseline, model) {
-	logs := make([]float64, len(lats))
-	for i, d := range lats {
-		logs[i] = logSeconds(d)
-	}
-	b := fitLogNormal(key, logs, minN)
 	m := model{floor: math.MinInt64}
 	switch kind {
 	case BaselineNormal:
-		if len(lats) > 1 {
-			secs := logs // reuse the buffer
-			for i, d := range lats {
-				secs[i] = d.Seconds()
-			}
-			b.Mu, b.SigmaLn = stat.MeanStdDev(secs, nil)
-		}
+		b.Mu, b.SigmaLn = secs.meanSD()
 		b.Cutoff = b.Mu + sigma*b.SigmaLn
 		m.cutoff = ceilDuration(b.Cutoff)
 	case BaselineEmpirical:
-		if len(lats) > 0 {
-			sorted := slices.Clone(lats)
-			slices.Sort(sorted)
-			q := empiricalQuantile(sorted, distuv.UnitNormal.CDF(sigma))
+		if sk.n > 0 {
+			q := sk.quantile(distuv.UnitNormal.CDF(sigma))
 			b.Cutoff = q.Seconds()
 			m.cutoff = q + 1
 			if q == math.MaxInt64 {
@@ -144,10 +191,81 @@ func fitCohort(kind, key string, lats []time.Duration, sigma float64, minN int) 
 	return b, m
 }
 
-// sample is one ok baseline event of a cohort.
-type sample struct {
-	at  int64 // unix nanoseconds
-	lat time.Duration
+// fit is a cohort's fitted baseline, the model it scores events with,
+// and the model fitted on the first part alone, which the held-out
+// events are scored with.
+type fit struct {
+	base  CohortBaseline
+	model model
+	early model
+	// candidate: the cohort passed every check that does not need a
+	// second look at the events; the held-out exceedance check
+	// (heldOutCheck) decides.
+	candidate bool
+}
+
+// fitBaseline fits a cohort's baseline from its accumulated parts and
+// makes the checks that need no second pass: at least minN ok events
+// that vary, an early part that varies, a held-out part that is not
+// empty and, when it is large enough for its tail quantile to mean
+// something, a held-out tail quantile within [tailRatioMin,
+// tailRatioMax] times the early fit's cutoff.
+func fitBaseline(kind string, a *fitAcc, sigma float64, minN int) fit {
+	early, held := &a.parts[earlyPart], &a.parts[heldPart]
+	var all sketch
+	if kind == BaselineEmpirical {
+		all.merge(&early.sk)
+		all.merge(&held.sk)
+	}
+	b, m := fitCohort(kind, early.logs.merge(held.logs), early.secs.merge(held.secs), &all, sigma, minN)
+	f := fit{base: b, model: m}
+	if !b.Qualified {
+		return f
+	}
+	f.base.Qualified = false
+	h := held.logs.n
+	f.base.HeldOut = h
+	if h == 0 {
+		f.base.Reason = "no ok baseline events in the last third of the baseline span, so the held-out check cannot be made"
+		return f
+	}
+	fb, fm := fitCohort(kind, early.logs, early.secs, &early.sk, sigma, 2)
+	if !fb.Qualified {
+		f.base.Reason = "the first two thirds of the baseline span do not vary, so the held-out check cannot be made"
+		return f
+	}
+	f.early = fm
+	p := tail(sigma)
+	if float64(h)*p >= tailRatioEvents {
+		qh := held.sk.quantile(1 - p).Seconds()
+		if fb.Cutoff > 0 && qh > 0 {
+			f.base.TailRatio = qh / fb.Cutoff
+		}
+		if !(f.base.TailRatio >= tailRatioMin && f.base.TailRatio <= tailRatioMax) {
+			f.base.Reason = fmt.Sprintf("held-out check failed: the last third's %.1f%% latency quantile is %.3gs, %.2f times the %.3gs fitted on the first two thirds (tolerated %.1f to %.1f)",
+				100*(1-p), qh, f.base.TailRatio, fb.Cutoff, tailRatioMin, tailRatioMax)
+			return f
+		}
+	}
+	f.candidate = true
+	return f
+}
+
+// heldOutCheck decides a candidate's qualification from k, the held-out
+// events at or above the early fit's cutoff: it fails when they are
+// more than heldOutRelative times the expected tail and not binomial
+// noise (heldOutFails).
+func heldOutCheck(b *CohortBaseline, k int, sigma float64) {
+	h := b.HeldOut
+	p := tail(sigma)
+	b.HeldOutRate = ratio(k, h)
+	if fails, pv := heldOutFails(k, h, p); fails {
+		b.Qualified = false
+		b.Reason = fmt.Sprintf("held-out check failed: %d of the last %d baseline events (%s) exceed the fit on the first two thirds, more than %.0f times the expected %s and not binomial noise (P = %.2g)",
+			k, h, percent(b.HeldOutRate), heldOutRelative, percent(p), pv)
+		return
+	}
+	b.Qualified = true
 }
 
 // heldOutFails reports whether k exceedances among m held-out events
@@ -157,64 +275,4 @@ type sample struct {
 func heldOutFails(k, m int, p float64) (bool, float64) {
 	pv := binomialTail(k, m, p)
 	return ratio(k, m) > heldOutRelative*p && pv <= heldOutAlpha, pv
-}
-
-// qualify fits a cohort's baseline and decides whether it is usable:
-// at least minN ok baseline events that vary, and a held-out check. The
-// check fits the model on the first two thirds of the samples by time
-// and requires the last third not to exceed that fit's cutoff too often
-// (heldOutFails), and, when the last third is large enough
-// for its tail quantile to mean something, that quantile to be within
-// [tailRatioMin, tailRatioMax] times the fitted cutoff. The returned
-// fit is over all samples. It sorts samples by time.
-func qualify(kind, key string, samples []sample, sigma float64, minN int) (CohortBaseline, model) {
-	slices.SortFunc(samples, func(x, y sample) int {
-		return cmp.Or(cmp.Compare(x.at, y.at), cmp.Compare(x.lat, y.lat))
-	})
-	lats := make([]time.Duration, len(samples))
-	for i, s := range samples {
-		lats[i] = s.lat
-	}
-	b, m := fitCohort(kind, key, lats, sigma, minN)
-	if !b.Qualified {
-		return b, m
-	}
-	h := len(lats) / 3
-	held := lats[len(lats)-h:]
-	fb, fm := fitCohort(kind, key, lats[:len(lats)-h], sigma, 2)
-	b.HeldOut = h
-	if !fb.Qualified || h == 0 {
-		b.Qualified = false
-		b.Reason = "the first two thirds of the baseline do not vary, so the held-out check cannot be made"
-		return b, m
-	}
-	k := 0
-	for _, d := range held {
-		if fm.outlier(d) {
-			k++
-		}
-	}
-	p := tail(sigma)
-	b.HeldOutRate = ratio(k, h)
-	if fails, pv := heldOutFails(k, h, p); fails {
-		b.Qualified = false
-		b.Reason = fmt.Sprintf("held-out check failed: %d of the last %d baseline events (%s) exceed the fit on the first two thirds, more than %.0f times the expected %s and not binomial noise (P = %.2g)",
-			k, h, percent(b.HeldOutRate), heldOutRelative, percent(p), pv)
-		return b, m
-	}
-	if float64(h)*p < tailRatioEvents {
-		return b, m
-	}
-	sorted := slices.Clone(held)
-	slices.Sort(sorted)
-	qh := empiricalQuantile(sorted, 1-p).Seconds()
-	if fb.Cutoff > 0 && qh > 0 {
-		b.TailRatio = qh / fb.Cutoff
-	}
-	if !(b.TailRatio >= tailRatioMin && b.TailRatio <= tailRatioMax) {
-		b.Qualified = false
-		b.Reason = fmt.Sprintf("held-out check failed: the last third's %.1f%% latency quantile is %.3gs, %.2f times the %.3gs fitted on the first two thirds (tolerated %.1f to %.1f)",
-			100*(1-p), qh, b.TailRatio, fb.Cutoff, tailRatioMin, tailRatioMax)
-	}
-	return b, m
 }

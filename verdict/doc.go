@@ -17,6 +17,11 @@
 // verdict carries the evidence it was decided on.
 // docs/judge.md describes the statistics and their limits.
 //
+// Judging streams: Stream reads a case's events in two passes and keeps
+// per-cohort, per-window counts and bounded quantile sketches, never the
+// events, so memory grows with cohorts and windows only. TwoSigma.Judge
+// and `faultline analyze` both go through it.
+//
 // The package owns the statistics and the decision. It does not fetch
 // data (observe does), run anything (runner does), or render reports.
 // A Case holds plain data, so a past run can be judged again offline.

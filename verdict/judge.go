@@ -82,16 +82,17 @@ func New(opts Options) *TwoSigma {
 func (j *TwoSigma) Options() Options { return j.opts }
 
 // Judge decides c. It never mutates c and returns the same Verdict for
-// the same Case.
+// the same Case. It streams c.Events through a Stream: events whose
+// Labels are the same map are taken to be in the same cohort, so the
+// maps must not change during the call.
 func (j *TwoSigma) Judge(c Case) Verdict {
-	a := analyse(c, j.opts)
-	d := decide(c, j.opts, a)
-	a.ev.RecoveredAfterSeconds = d.recoveredAfter
-	return Verdict{
-		Hypothesis: c.Hypothesis,
-		Expect:     c.Expect,
-		Outcome:    d.outcome,
-		Reason:     d.reason,
-		Evidence:   a.ev,
+	s := j.NewStream(c)
+	co := s.co
+	for _, e := range c.Events {
+		s.Observe(e.Time, e.Latency, e.OK, co.labelsID(e.Labels))
 	}
+	for _, e := range c.Events[:s.Rescan()] {
+		s.Rescore(e.Time, e.Latency, e.OK, co.labelsID(e.Labels))
+	}
+	return s.Verdict()
 }

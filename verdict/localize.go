@@ -48,25 +48,17 @@ func newCohortCounts(qualified []bool, faultTiles, recoveryTiles []Window) *coho
 	return cc
 }
 
-// count adds an event of cohort id with mark m (not excluded) in phase
-// p; tile is its tile index within the phase.
-func (cc *cohortCounts) count(id int32, p phase, tile int, m mark) {
-	q := cc.qidx[id]
-	if q < 0 {
-		return
-	}
-	var c *cell
+// add adds the counts c of qualified cohort id in tile t of phase p.
+func (cc *cohortCounts) add(id int32, p phase, t int, tl tally) {
+	q := int(cc.qidx[id])
+	c := cell{n: int(tl.n), k: int(tl.k)}
 	switch p {
 	case baseline:
-		c = &cc.base[q]
+		cc.base[q].add(c)
 	case fault:
-		c = &cc.tiles[int(q)*len(cc.starts)+tile]
+		cc.tiles[q*len(cc.starts)+t].add(c)
 	default:
-		c = &cc.tiles[int(q)*len(cc.starts)+cc.faultTiles+tile]
-	}
-	c.n++
-	if m == outlier {
-		c.k++
+		cc.tiles[q*len(cc.starts)+cc.faultTiles+t].add(c)
 	}
 }
 
@@ -165,12 +157,13 @@ type group struct {
 // larger of its baseline outlier fraction and the tail p. The p-values
 // are adjusted with Benjamini-Hochberg; the groups with q-value <= fdr
 // are returned, most significant first.
-func localize(cc *cohortCounts, co cohorts, names []string, p float64, minN int) []Localization {
+func localize(cc *cohortCounts, co *cohorts, p float64, minN int) []Localization {
+	names := co.names
 	nt := len(cc.starts)
 	var groups []group
 	for q, id := range cc.ids {
 		groups = append(groups, group{
-			kind: KindCohort, key: co.keys[id], labels: co.labels(names, int(id)),
+			kind: KindCohort, key: co.key(id), labels: co.labels(id),
 			span: cc.span(q, 0, nt), base: cc.base[q], members: 1,
 		})
 	}
@@ -179,7 +172,7 @@ func localize(cc *cohortCounts, co cohorts, names []string, p float64, minN int)
 			byValue := map[string]int{}
 			var vgroups []group
 			for q, id := range cc.ids {
-				v := co.values[id][i]
+				v := co.value(id, i)
 				g, ok := byValue[v]
 				if !ok {
 					g = len(vgroups)
@@ -265,7 +258,7 @@ func benjaminiHochberg(ps []float64) []float64 {
 // impacts are the qualified cohorts with more outliers during x than
 // their baseline rate (the mean of prior) predicts, most excess first,
 // ties by key.
-func impacts(cc *cohortCounts, co cohorts, names []string, x Excursion, p float64) []CohortImpact {
+func impacts(cc *cohortCounts, co *cohorts, x Excursion, p float64) []CohortImpact {
 	from, to := -1, 0
 	for i, s := range cc.starts {
 		if !s.Before(x.Start) && s.Before(x.End) {
@@ -287,7 +280,7 @@ func impacts(cc *cohortCounts, co cohorts, names []string, x Excursion, p float6
 			continue
 		}
 		out = append(out, CohortImpact{
-			Key: co.keys[id], Labels: co.labels(names, int(id)),
+			Key: co.key(id), Labels: co.labels(id),
 			Events: c.n, Outliers: c.k, Fraction: ratio(c.k, c.n), Excess: ex,
 		})
 	}

@@ -31,7 +31,7 @@ func TestCohortKey(t *testing.T) {
 	}
 }
 
-func TestFitLogNormal(t *testing.T) {
+func TestFitCohortLogNormal(t *testing.T) {
 	ln := func(ds ...time.Duration) []float64 {
 		var out []float64
 		for _, d := range ds {
@@ -59,9 +59,13 @@ func TestFitLogNormal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := fitLogNormal("k", tt.logs, tt.minN)
+			var m moments
+			for _, x := range tt.logs {
+				m.add(x)
+			}
+			b, _ := fitCohort(BaselineLogNormal, m, moments{}, &sketch{}, 2, tt.minN)
 			if math.Abs(b.Mu-tt.wantMu) > 1e-9 || math.Abs(b.SigmaLn-tt.wantSd) > 1e-9 || b.Qualified != tt.wantQualified {
-				t.Errorf("fitLogNormal = mu %v sd %v qualified %v, want %v %v %v", b.Mu, b.SigmaLn, b.Qualified, tt.wantMu, tt.wantSd, tt.wantQualified)
+				t.Errorf("fitCohort = mu %v sd %v qualified %v, want %v %v %v", b.Mu, b.SigmaLn, b.Qualified, tt.wantMu, tt.wantSd, tt.wantQualified)
 			}
 			if b.Qualified == (b.Reason != "") {
 				t.Errorf("qualified %v with reason %q", b.Qualified, b.Reason)
@@ -146,8 +150,9 @@ func TestTile(t *testing.T) {
 	if got := tile(Span{Start: t0, End: t0}, time.Second, PhaseFault); len(got) != 0 {
 		t.Errorf("tile(empty span) = %+v, want none", got)
 	}
-	if i := windowIndex(t0, t0.Add(12*time.Second-1), 5*time.Second, 3); i != 2 {
-		t.Errorf("windowIndex(last instant) = %d, want 2", i)
+	st := New(Options{Window: 5 * time.Second}).NewStream(Case{Fault: s})
+	if i := st.tile(fault, t0.Add(12*time.Second-1).UnixNano()); i != 2 {
+		t.Errorf("tile index of the last instant = %d, want 2", i)
 	}
 }
 

@@ -47,7 +47,14 @@ func TestFitCohort(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, m := fitCohort(tt.kind, "k", lats, 2, 4)
+			var ml, ms moments
+			var sk sketch
+			for _, d := range lats {
+				ml.add(logSeconds(d))
+				ms.add(d.Seconds())
+				sk.add(d)
+			}
+			b, m := fitCohort(tt.kind, ml, ms, &sk, 2, 4)
 			if !b.Qualified || math.Abs(b.Cutoff-tt.wantCutoff) > 1e-12 {
 				t.Fatalf("fitCohort = cutoff %v qualified %v (%s), want %v", b.Cutoff, b.Qualified, b.Reason, tt.wantCutoff)
 			}
@@ -65,6 +72,12 @@ func TestFitCohort(t *testing.T) {
 	}
 }
 
+// sample is one ok baseline event at an offset from the baseline start.
+type sample struct {
+	at  time.Duration
+	lat time.Duration
+}
+
 // lognormalSamples are n samples one millisecond apart with ln latency
 // mu + sd·N(0,1); from on they are multiplied by slow.
 func lognormalSamples(seed uint64, n int, mu, sd float64, from int, slow float64) []sample {
@@ -75,9 +88,28 @@ func lognormalSamples(seed uint64, n int, mu, sd float64, from int, slow float64
 		if i >= from {
 			x *= slow
 		}
-		out[i] = sample{at: int64(i) * int64(time.Millisecond), lat: time.Duration(x * 1e9)}
+		out[i] = sample{at: time.Duration(i) * time.Millisecond, lat: time.Duration(x * 1e9)}
 	}
 	return out
+}
+
+// qualify judges one cohort whose baseline events are samples, in a
+// baseline span one millisecond per sample long, and returns its
+// baseline.
+func qualify(kind string, samples []sample, minN int) CohortBaseline {
+	span := Span{Start: t0, End: t0.Add(time.Duration(len(samples)) * time.Millisecond)}
+	s := New(Options{Baseline: kind, MinBaseline: minN}).NewStream(Case{
+		Expect: ExpectSteady, Landed: true, Baseline: span,
+		Fault: Span{Start: span.End, End: span.End.Add(time.Second)},
+	})
+	id := s.CohortID(nil)
+	for _, x := range samples {
+		s.Observe(t0.Add(x.at), x.lat, true, id)
+	}
+	for _, x := range samples[:s.Rescan()] {
+		s.Rescore(t0.Add(x.at), x.lat, true, id)
+	}
+	return s.Verdict().Evidence.Cohorts[0]
 }
 
 func TestQualify(t *testing.T) {
@@ -102,14 +134,14 @@ func TestQualify(t *testing.T) {
 				s[i].lat = 10 * time.Millisecond
 			}
 			return s
-		}(), wantReason: "first two thirds of the baseline do not vary"},
+		}(), wantReason: "first two thirds of the baseline span do not vary"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := slices.Clone(tt.samples)
-			// Out of time order on purpose: qualify sorts.
+			// Out of time order on purpose: the judge must not depend on it.
 			slices.Reverse(s)
-			b, _ := qualify(tt.kind, "k", s, 2, 30)
+			b := qualify(tt.kind, s, 30)
 			if b.Qualified != tt.want || !strings.Contains(b.Reason, tt.wantReason) {
 				t.Errorf("qualify = qualified %v (%q), held-out rate %.3f, tail ratio %.2f; want %v with %q",
 					b.Qualified, b.Reason, b.HeldOutRate, b.TailRatio, tt.want, tt.wantReason)

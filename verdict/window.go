@@ -30,34 +30,6 @@ func tile(span Span, w time.Duration, phase string) []Window {
 	return ws
 }
 
-// windowIndex is the index of the tile of width w that holds t, for a
-// span starting at start; t must not be before start.
-func windowIndex(start, t time.Time, w time.Duration, n int) int {
-	i := int(t.Sub(start) / w)
-	if i >= n {
-		i = n - 1
-	}
-	return i
-}
-
-// request adds one event to w's request and failure counts, whether
-// or not it is in the outlier fraction.
-func (w *Window) request(failed bool) {
-	w.Requests++
-	if failed {
-		w.Failures++
-	}
-}
-
-// count adds one event with mark m, other than excluded, to w's outlier
-// fraction.
-func (w *Window) count(m mark) {
-	w.N++
-	if m == outlier {
-		w.Outliers++
-	}
-}
-
 // absorb merges o, which follows or precedes w in time, into w.
 func (w *Window) absorb(o Window) {
 	if o.Start.Before(w.Start) {

@@ -3,13 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/faultline/faultline/observe"
 	"github.com/faultline/faultline/verdict"
 	"github.com/faultline/faultline/verdict/report"
 )
@@ -76,18 +76,6 @@ func runAnalyze(e *env, f analyzeFlags, path string) error {
 	if err != nil {
 		return withCode(ExitInvalid, err)
 	}
-	fh, err := os.Open(path)
-	if err != nil {
-		return withCode(ExitInvalid, fmt.Errorf("open events: %w", err))
-	}
-	defer fh.Close()
-	events, err := observe.ReadEvents(fh, path)
-	if err != nil {
-		return withCode(ExitInvalid, err)
-	}
-	if len(events) == 0 {
-		return withCode(ExitInvalid, fmt.Errorf("%s: no events", path))
-	}
 	var cohort []string
 	if f.cohort != "" {
 		for _, c := range strings.Split(f.cohort, ",") {
@@ -98,9 +86,13 @@ func runAnalyze(e *env, f analyzeFlags, path string) error {
 	}
 	judge := verdict.New(verdict.Options{Window: f.window, Sigma: f.sigma, Threshold: f.threshold})
 	spec.Cohort = cohort
-	a, err := report.Analyze(events, spec, judge)
-	if err != nil {
-		return withCode(ExitInvalid, fmt.Errorf("%s: %w", path, err))
+	open := func() (io.ReadCloser, error) { return os.Open(path) }
+	a, err := report.Analyze(open, path, spec, judge)
+	switch {
+	case err != nil:
+		return withCode(ExitInvalid, err)
+	case a.Events == 0:
+		return withCode(ExitInvalid, fmt.Errorf("%s: no events", path))
 	}
 	if f.format == "json" {
 		enc := json.NewEncoder(e.stdout)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -86,58 +87,217 @@ type AnalyzeSpec struct {
 	Cohort []string
 }
 
-// Analyze judges events (sorted by time or not) with j.
-func Analyze(events []observe.Event, spec AnalyzeSpec, j verdict.Judge) (Analysis, error) {
-	a := Analysis{FormatVersion: AnalysisFormatVersion, Events: len(events),
+// Opener opens the event file from its start; Analyze calls it once
+// per pass.
+type Opener func() (io.ReadCloser, error)
+
+// Analyze judges the event file named name, which open opens, with j:
+// events before the baseline end are the steady state, all later events
+// are judged in one open span. It streams: memory grows with the
+// number of cohorts and windows, not of events. It reads the file
+// twice, the second time only up to the baseline's end when the events
+// are in time order; when an event is earlier than the first one, it
+// reads the file once more to start the baseline at the earliest
+// event. Errors name the file, and the line of bad input.
+func Analyze(open Opener, name string, spec AnalyzeSpec, j *verdict.TwoSigma) (Analysis, error) {
+	a := Analysis{FormatVersion: AnalysisFormatVersion,
 		Excursions: []AnalysisExcursion{}, Windows: []AnalysisWindow{}, Cohorts: []AnalysisCohort{}}
-	if len(events) == 0 {
-		a.Verdict = "inconclusive"
-		a.Reason = "inconclusive: the file holds no events"
-		return a, nil
-	}
-	first, last := events[0].Time, events[0].Time
-	labels := map[string]bool{}
-	for _, e := range events {
-		if e.Time.Before(first) {
-			first = e.Time
+	var first time.Time
+	for {
+		p := &analyzePass{open: open, name: name, spec: spec, j: j, first: first}
+		err := p.observe()
+		switch {
+		case err != nil:
+			return a, err
+		case p.events == 0:
+			a.Verdict = "inconclusive"
+			a.Reason = "inconclusive: the file holds no events"
+			return a, nil
+		case p.min.Before(p.first):
+			// The first event was not the earliest: start over with
+			// the baseline starting at the earliest.
+			first = p.min
+			continue
 		}
-		if e.Time.After(last) {
-			last = e.Time
+		return p.finish(a)
+	}
+}
+
+// analyzePass is one judgement of an event file: a first pass over all
+// events, then a second over as many as the judge asks for.
+type analyzePass struct {
+	open  Opener
+	name  string
+	spec  AnalyzeSpec
+	j     *verdict.TwoSigma
+	first time.Time // the baseline's start; the first event's time when zero
+
+	stream      *verdict.Stream
+	baselineEnd time.Time
+	events      int
+	min, max    time.Time
+	// pos[i] is the reader's index of the i-th cohort label, -1 while
+	// the reader has not seen it.
+	pos    []int
+	seen   int // reader labels mapped into pos so far
+	all    bool
+	labels []string
+	vals   []string
+	ev     observe.Event
+}
+
+// read calls fn for each event of the file, up to limit events when
+// limit >= 0.
+func (p *analyzePass) read(limit int, fn func(r *observe.EventReader) error) error {
+	f, err := p.open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := observe.NewEventReader(f, p.name)
+	if err != nil {
+		return err
+	}
+	var raw []string
+	for n := 0; limit < 0 || n < limit; n++ {
+		raw, err = r.ReadValues(&p.ev, raw)
+		if errors.Is(err, io.EOF) {
+			if limit >= 0 {
+				return fmt.Errorf("%s: the file changed while it was read (%d events, %d expected)", p.name, n, limit)
+			}
+			return nil
 		}
-		for k := range e.Labels {
-			labels[k] = true
+		if err != nil {
+			return err
+		}
+		p.vals = p.vals[:0]
+		p.mapLabels(r)
+		for _, at := range p.pos {
+			v := ""
+			if at >= 0 && at < len(raw) {
+				v = raw[at]
+			}
+			p.vals = append(p.vals, v)
+		}
+		if err := fn(r); err != nil {
+			return err
 		}
 	}
-	if spec.BaselineEnd.IsZero() {
-		spec.BaselineEnd = first.Add(spec.BaselineFor)
+	return nil
+}
+
+// mapLabels brings pos up to date with the reader's label names, which
+// grow as JSON Lines are read. With no cohort given, every label joins
+// the cohort key: those of the first event in name order, later ones
+// as they appear.
+func (p *analyzePass) mapLabels(r *observe.EventReader) {
+	names := r.LabelNames()
+	if p.seen == len(names) {
+		return
 	}
-	if !spec.BaselineEnd.After(first) || spec.BaselineEnd.After(last) {
-		return a, fmt.Errorf("baseline end %s is outside the events, which run from %s to %s",
-			spec.BaselineEnd.UTC().Format(time.RFC3339Nano), first.UTC().Format(time.RFC3339Nano), last.UTC().Format(time.RFC3339Nano))
-	}
-	cohort := spec.Cohort
-	if cohort == nil {
-		for k := range labels {
-			cohort = append(cohort, k)
+	if p.all {
+		fresh := slices.Clone(names[p.seen:])
+		if p.seen == 0 {
+			slices.Sort(fresh)
 		}
-		slices.Sort(cohort)
+		for _, n := range fresh {
+			p.pos = append(p.pos, slices.Index(names, n))
+			if p.stream == nil {
+				p.labels = append(p.labels, n)
+			} else {
+				p.stream.AddCohortLabel(n)
+			}
+		}
+	} else {
+		for i, n := range p.labels {
+			if p.pos[i] < 0 {
+				p.pos[i] = slices.Index(names, n)
+			}
+		}
 	}
-	// The judged span ends just after the last event so that it is
-	// included; the recovery span is empty: analyze judges one span.
-	end := last.Add(time.Nanosecond)
-	a.Baseline = verdict.Span{Start: first, End: spec.BaselineEnd}
-	a.Judged = verdict.Span{Start: spec.BaselineEnd, End: end}
-	v := j.Judge(verdict.Case{
+	p.seen = len(names)
+}
+
+// observe is the first pass.
+func (p *analyzePass) observe() error {
+	p.all = p.spec.Cohort == nil
+	if !p.all {
+		p.labels = slices.Clone(p.spec.Cohort)
+		p.pos = make([]int, len(p.labels))
+		for i := range p.pos {
+			p.pos[i] = -1
+		}
+	}
+	return p.read(-1, func(r *observe.EventReader) error {
+		t := p.ev.Time
+		if p.stream == nil {
+			p.start(t)
+		}
+		p.events++
+		if t.Before(p.min) {
+			p.min = t
+		}
+		if t.After(p.max) {
+			p.max = t
+		}
+		p.stream.Observe(t, p.ev.Latency, p.ev.OK, p.stream.CohortID(p.vals))
+		return nil
+	})
+}
+
+// start sets up the judgement at the first event, at t.
+func (p *analyzePass) start(t time.Time) {
+	p.min, p.max = t, t
+	if p.first.IsZero() {
+		p.first = t
+	}
+	p.baselineEnd = p.spec.BaselineEnd
+	if p.baselineEnd.IsZero() {
+		p.baselineEnd = p.first.Add(p.spec.BaselineFor)
+	}
+	p.stream = p.j.NewStream(verdict.Case{
 		Hypothesis:   "analyze",
 		Expect:       verdict.ExpectSteady,
-		Baseline:     a.Baseline,
-		Fault:        a.Judged,
-		Recovery:     verdict.Span{Start: end, End: end},
+		Baseline:     verdict.Span{Start: p.first, End: p.baselineEnd},
+		Fault:        verdict.Span{Start: p.baselineEnd}, // open: to the last event
 		Landed:       true,
 		LandedDetail: "no fault: an event file",
-		Cohort:       cohort,
-		Events:       events,
+		Cohort:       p.labels,
 	})
+}
+
+// finish checks the first pass's findings, makes the second pass and
+// fills a from the verdict.
+func (p *analyzePass) finish(a Analysis) (Analysis, error) {
+	if !p.baselineEnd.After(p.min) || p.baselineEnd.After(p.max) {
+		return a, fmt.Errorf("%s: baseline end %s is outside the events, which run from %s to %s", p.name,
+			p.baselineEnd.UTC().Format(time.RFC3339Nano), p.min.UTC().Format(time.RFC3339Nano), p.max.UTC().Format(time.RFC3339Nano))
+	}
+	for i, at := range p.pos {
+		if at < 0 {
+			return a, fmt.Errorf("%s: no event has the cohort label %q", p.name, p.stream.CohortLabels()[i])
+		}
+	}
+	n := p.stream.Rescan()
+	// The second pass maps the reader's labels to the cohort labels
+	// the first pass settled on.
+	stream := p.stream
+	p.labels, p.all, p.seen = stream.CohortLabels(), false, 0
+	p.pos = make([]int, len(p.labels))
+	for i := range p.pos {
+		p.pos[i] = -1
+	}
+	err := p.read(n, func(*observe.EventReader) error {
+		stream.Rescore(p.ev.Time, p.ev.Latency, p.ev.OK, stream.CohortID(p.vals))
+		return nil
+	})
+	if err != nil {
+		return a, err
+	}
+	v := stream.Verdict()
+	a.Events = p.events
+	a.Baseline = verdict.Span{Start: p.first, End: p.baselineEnd}
+	a.Judged = verdict.Span{Start: p.baselineEnd, End: p.max.Add(time.Nanosecond)}
 	switch v.Outcome {
 	case verdict.Confirmed:
 		a.Verdict = "steady"
