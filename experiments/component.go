@@ -33,7 +33,8 @@ var componentSchema = bodySchema{
 		{name: "address"},
 	},
 	blocks: []blockSpec{
-		{typ: "process", example: `process { ... }`},
+		{typ: blockProcess, example: `process { ... }`},
+		{typ: blockContainer, example: `container { ... }`},
 	},
 }
 
@@ -61,13 +62,17 @@ var readySchema = bodySchema{
 func (d *decoder) decodeComponent(blk *hclsyntax.Block) (*Component, hcl.Diagnostics) {
 	comp := &Component{Name: blk.Labels[0], DeclRange: blk.DefRange()}
 	c, diags := content(blk.Body, blk.DefRange(), componentSchema)
+	runtime := d.runtimes[comp.Name]
 
 	if a := c.attrs["function"]; a != nil {
 		s, more := stringValue(a)
 		diags = append(diags, more...)
 		comp.Function = s
 	}
-	if a := c.attrs["address"]; a != nil {
+	if a := c.attrs["address"]; a != nil && runtime == blockContainer {
+		diags = append(diags, errorAt(a.NameRange, "Address not allowed",
+			fmt.Sprintf("The component %q runs as a container, which has no fixed address: other containers reach it by its name on the run network (%s:<port>), and workloads through a host port faultline maps to its port. Remove the address.", comp.Name, comp.Name)))
+	} else if a != nil {
 		s, more := stringValue(a)
 		diags = append(diags, more...)
 		if !more.HasErrors() {
@@ -80,20 +85,32 @@ func (d *decoder) decodeComponent(blk *hclsyntax.Block) (*Component, hcl.Diagnos
 		}
 	}
 
-	runtimes := c.blocksOf("process")
+	var runtimes []*hclsyntax.Block
+	for _, b := range c.blocks {
+		if b.Type == blockProcess || b.Type == blockContainer {
+			runtimes = append(runtimes, b)
+		}
+	}
 	switch {
 	case len(runtimes) == 0:
 		if c.unsupported == 0 {
 			diags = append(diags, errorAt(blk.DefRange(), "Missing runtime block",
-				fmt.Sprintf(`The component %q says nothing about how to run it. Add a process block with a command, like command = ["./bin/%s", "-listen", self.listen].`, comp.Name, comp.Name)))
+				fmt.Sprintf(`The component %q says nothing about how to run it. Add a process block with a command, like command = ["./bin/%s", "-listen", self.listen], or a container block with an image and a port, like image = "faultline/%s:dev" and port = 8080.`, comp.Name, comp.Name, strings.ToLower(comp.Name))))
 		}
 	default:
-		p, more := d.decodeProcess(comp.Name, runtimes[0])
-		diags = append(diags, more...)
-		comp.Process = p
+		switch first := runtimes[0]; first.Type {
+		case blockProcess:
+			p, more := d.decodeProcess(comp.Name, first)
+			diags = append(diags, more...)
+			comp.Process = p
+		case blockContainer:
+			ct, more := d.decodeContainer(first)
+			diags = append(diags, more...)
+			comp.Container = ct
+		}
 		for _, dup := range runtimes[1:] {
 			diags = append(diags, errorAt(dup.DefRange(), "Duplicate runtime block",
-				fmt.Sprintf("A runtime block was previously declared for this component at %s. A component has exactly one runtime: remove one of them.", location(runtimes[0].DefRange()))))
+				fmt.Sprintf("A %s block was previously declared for this component at %s. A component has exactly one runtime, a process or a container: remove one of them.", runtimes[0].Type, location(runtimes[0].DefRange()))))
 		}
 	}
 	return comp, diags
@@ -106,11 +123,11 @@ func (d *decoder) decodeProcess(name string, blk *hclsyntax.Block) (*Process, hc
 	if a := c.attrs["command"]; a != nil {
 		p.Command = a.Expr
 		p.CommandText = strings.Join(strings.Fields(string(a.Expr.Range().SliceBytes(d.src))), " ")
-		diags = append(diags, d.checkCommand(a)...)
+		diags = append(diags, d.checkCommand(a, blockProcess)...)
 	}
 	if a := c.attrs["env"]; a != nil {
 		p.Env = a.Expr
-		diags = append(diags, d.checkEnv(a)...)
+		diags = append(diags, d.checkEnv(a, blockProcess)...)
 	}
 	if a := c.attrs["dir"]; a != nil {
 		s, more := stringValue(a)
@@ -184,27 +201,35 @@ func checkPath(a *hclsyntax.Attribute, s string) hcl.Diagnostics {
 }
 
 // checkCommand checks the references and type of a command expression
-// against unknown runtime values.
-func (d *decoder) checkCommand(a *hclsyntax.Attribute) hcl.Diagnostics {
-	v, diags := d.evalRuntime(a.Expr)
+// against unknown runtime values. runtime is the block it belongs to,
+// process or container.
+func (d *decoder) checkCommand(a *hclsyntax.Attribute, runtime string) hcl.Diagnostics {
+	example := `["./bin/shop", "-listen", self.listen]`
+	if runtime == blockContainer {
+		example = `["/shop", "-listen", self.listen]`
+	}
+	v, diags := d.evalRuntime(a.Expr, runtime)
 	cv, err := convert.Convert(v, cty.List(cty.String))
 	if err != nil {
 		if more := elementTypeErrors(a.Expr, v, "command"); len(more) > 0 {
 			return append(diags, more...)
 		}
 		return append(diags, errorAt(a.Expr.Range(), "Incorrect value type",
-			fmt.Sprintf(`The argument "command" must be a list of strings, the program and its arguments, like ["./bin/shop", "-listen", self.listen]; but it is %s.`, typeNoun(v.Type()))))
+			fmt.Sprintf(`The argument "command" must be a list of strings, the program and its arguments, like %s; but it is %s.`, example, typeNoun(v.Type()))))
 	}
 	if cv.IsNull() {
 		return append(diags, errorAt(a.Expr.Range(), "Missing value",
-			`The argument "command" is null. Set it to the program and its arguments, like ["./bin/shop", "-listen", self.listen].`))
+			fmt.Sprintf(`The argument "command" is null. Set it to the program and its arguments, like %s.`, example)))
 	}
 	if !cv.IsKnown() {
 		return diags
 	}
 	if cv.LengthInt() == 0 {
-		return append(diags, errorAt(a.Expr.Range(), "Empty command",
-			`The argument "command" is an empty list. Give the program to run and its arguments, like ["./bin/shop", "-listen", self.listen].`))
+		detail := fmt.Sprintf(`The argument "command" is an empty list. Give the program to run and its arguments, like %s.`, example)
+		if runtime == blockContainer {
+			detail = fmt.Sprintf(`The argument "command" is an empty list. Remove it to run the image's own command, or give the program and its arguments, like %s.`, example)
+		}
+		return append(diags, errorAt(a.Expr.Range(), "Empty command", detail))
 	}
 	i := 0
 	for it := cv.ElementIterator(); it.Next(); i++ {
@@ -213,7 +238,7 @@ func (d *decoder) checkCommand(a *hclsyntax.Attribute) hcl.Diagnostics {
 		case e.IsKnown() && e.IsNull():
 			diags = append(diags, errorAt(elementRange(a.Expr, i), "Missing value",
 				"This element of the command is null. Every element must be a string."))
-		case i == 0 && e.IsKnown() && e.AsString() == "":
+		case i == 0 && runtime == blockProcess && e.IsKnown() && e.AsString() == "":
 			diags = append(diags, errorAt(elementRange(a.Expr, i), "Empty command",
 				`The program to run, the first element of "command", is an empty string. Name the program, like "./bin/shop".`))
 		}
@@ -222,9 +247,9 @@ func (d *decoder) checkCommand(a *hclsyntax.Attribute) hcl.Diagnostics {
 }
 
 // checkEnv checks the references and type of an env expression against
-// unknown runtime values.
-func (d *decoder) checkEnv(a *hclsyntax.Attribute) hcl.Diagnostics {
-	v, diags := d.evalRuntime(a.Expr)
+// unknown runtime values. runtime is the block it belongs to.
+func (d *decoder) checkEnv(a *hclsyntax.Attribute, runtime string) hcl.Diagnostics {
+	v, diags := d.evalRuntime(a.Expr, runtime)
 	cv, err := convert.Convert(v, cty.Map(cty.String))
 	if err != nil {
 		if more := elementTypeErrors(a.Expr, v, "env"); len(more) > 0 {
@@ -296,7 +321,8 @@ func elementTypeErrors(expr hcl.Expression, v cty.Value, name string) hcl.Diagno
 // unknown values of the right types. A variable with a bad reference
 // evaluates to an unknown value of any type, so that mistakes elsewhere in
 // the expression are still found and the bad reference is reported once.
-func (d *decoder) evalRuntime(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
+// runtime is the block expr belongs to, process or container.
+func (d *decoder) evalRuntime(expr hcl.Expression, runtime string) (cty.Value, hcl.Diagnostics) {
 	diags, absurd := checkExpression(expr)
 	if absurd {
 		// Evaluating an absurd number could take very long.
@@ -320,7 +346,7 @@ func (d *decoder) evalRuntime(expr hcl.Expression) (cty.Value, hcl.Diagnostics) 
 		"component": cty.ObjectVal(comps),
 	}
 	for _, tr := range expr.Variables() {
-		if more := checkRuntimeTraversal(tr, names); len(more) > 0 {
+		if more := d.checkRuntimeTraversal(tr, names, runtime); len(more) > 0 {
 			diags = append(diags, more...)
 			vars[tr.RootName()] = cty.DynamicVal
 		}
@@ -351,8 +377,10 @@ func overlapsAny(r *hcl.Range, diags hcl.Diagnostics) bool {
 	return false
 }
 
-// checkRuntimeTraversal checks one reference inside command or env.
-func checkRuntimeTraversal(tr hcl.Traversal, components []string) hcl.Diagnostics {
+// checkRuntimeTraversal checks one reference inside the command or env of
+// a runtime block (process or container). A container may refer only to
+// container components: it cannot reach a process on the host.
+func (d *decoder) checkRuntimeTraversal(tr hcl.Traversal, components []string, runtime string) hcl.Diagnostics {
 	const allowed = "command and env may refer to self.listen, self.host, self.port, and component.<name>.address, .host, .port or .url."
 	root := tr.RootName()
 	switch root {
@@ -381,6 +409,10 @@ func checkRuntimeTraversal(tr hcl.Traversal, components []string) hcl.Diagnostic
 		if !contains(components, name) {
 			return hcl.Diagnostics{undeclared(tr.SourceRange(), blockComponent, name, components)}
 		}
+		if runtime == blockContainer && d.runtimes[name] == blockProcess {
+			return hcl.Diagnostics{errorAt(tr.SourceRange(), "Unreachable component",
+				fmt.Sprintf("The component %q runs as a process on the host, and a container cannot reach a host process: containers reach each other by name on the run network. Run %q in a container block too, or refer only to container components here.", name, name))}
+		}
 		if len(tr) < 3 {
 			return hcl.Diagnostics{errorAt(tr.SourceRange(), "Invalid reference",
 				fmt.Sprintf("component.%s on its own is an object, not a value. Use one of its attributes: component.%s.address, .host, .port or .url.", name, name))}
@@ -395,7 +427,7 @@ func checkRuntimeTraversal(tr hcl.Traversal, components []string) hcl.Diagnostic
 		}
 	default:
 		return hcl.Diagnostics{errorAt(tr.SourceRange(), "Unknown variable",
-			fmt.Sprintf("There is no variable named %q.%s In a process block, %s", root, didYouMean(root, []string{"self", "component"}), allowed))}
+			fmt.Sprintf("There is no variable named %q.%s In a %s block, %s", root, didYouMean(root, []string{"self", "component"}), runtime, allowed))}
 	}
 	return nil
 }

@@ -74,6 +74,11 @@ type decoder struct {
 	// The first block declared under each name, by block type.
 	declared map[string]map[string]*hclsyntax.Block
 
+	// runtimes holds the runtime block type (process or container) of
+	// every component that declares one, known before any is decoded:
+	// a container's expressions may refer only to containers.
+	runtimes map[string]string
+
 	components   map[string]*Component
 	workloads    map[string]*Workload
 	failureModes map[string]*FailureMode
@@ -102,6 +107,12 @@ func decodeFile(filename string, src []byte, body *hclsyntax.Body) (*Experiment,
 
 	c, diags := content(body, body.MissingItemRange(), fileSchema)
 	diags = append(diags, d.declare(c)...)
+	d.runtimes = make(map[string]string)
+	for name, blk := range d.declared[blockComponent] {
+		if rt := runtimeOf(blk.Body); rt != "" {
+			d.runtimes[name] = rt
+		}
+	}
 
 	exps := c.blocksOf(blockExperiment)
 	switch {

@@ -41,6 +41,7 @@ func TestWriteDiagnostics(t *testing.T) {
 		{"plain", "invalid/three-mistakes.hcl", false, "three-mistakes.txt"},
 		{"color", "invalid/three-mistakes.hcl", true, "three-mistakes.color.txt"},
 		{"warning", "valid/no-hypotheses.hcl", false, "no-hypotheses.txt"},
+		{"container faults", "invalid/container-faults.hcl", false, "container-faults.txt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

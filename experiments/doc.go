@@ -4,8 +4,9 @@
 // resolution, validation, and the rendering of diagnostics.
 //
 // It does not run anything: it touches no network, clock, Docker or
-// process. Reading the file named to ParseFile is its only I/O. Planning
-// and running belong to package runner.
+// process. Its only I/O is reading the file named to ParseFile and
+// checking that the build context and Dockerfile of a container exist.
+// Planning, building and running belong to package runner.
 //
 // # Parsing
 //
@@ -32,15 +33,24 @@
 // and complete otherwise: defaults applied, references resolved to
 // pointers, ranges checked. A file that parses without errors does not fail
 // later for a reason the parser could have seen; the only values left open
-// are the addresses in a process's command and env, which Process.Resolve
-// fills in once the runner knows them.
+// are the addresses in the command and env of a process or a container,
+// which Process.Resolve and Container.Resolve fill in.
 //
 // # Resolving
 //
-// A process's command and env may refer to addresses chosen at run time
+// The command and env of a process or container may refer to addresses
 // (self.listen, component.<name>.url). The parser checks them against
-// unknown values of the right types; the runner calls Process.Resolve with
-// a Runtime holding the real addresses to get argv and the environment.
+// unknown values of the right types, and checks that a container refers
+// only to containers. The runner calls Process.Resolve with a Runtime
+// holding the host addresses it chose, and Container.Resolve with
+// Experiment.ContainerRuntime, the addresses on the run network, to get
+// argv and the environment.
+//
+// # Fault kinds
+//
+// Which fault kinds a failure mode accepts depends on its component's
+// runtime (Component.FaultKinds): a process takes ProcessKinds and the
+// ProxyKinds; a container takes ContainerKinds and LinkKinds.
 //
 // # Rendering
 //

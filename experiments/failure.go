@@ -25,8 +25,74 @@ var Directions = []string{"downstream", "upstream"}
 // Signals are the signals a kill fault may send.
 var Signals = []string{"SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT", "SIGABRT", "SIGHUP"}
 
-// AllKinds lists every fault kind, proxy kinds first.
-var AllKinds = append(append([]FaultKind(nil), ProxyKinds...), ProcessKinds...)
+// AllKinds lists every fault kind: proxy kinds, process kinds, then the
+// kinds only a container accepts.
+var AllKinds = func() []FaultKind {
+	all := append(append([]FaultKind(nil), ProxyKinds...), ProcessKinds...)
+	for _, k := range ContainerKinds {
+		if !containsKind(all, k) {
+			all = append(all, k)
+		}
+	}
+	return all
+}()
+
+// FaultKinds returns the kinds a failure mode of the component accepts,
+// by its runtime: ProcessKinds and ProxyKinds for a process,
+// ContainerKinds and LinkKinds for a container, nil without a runtime.
+func (c *Component) FaultKinds() []FaultKind {
+	switch {
+	case c.Process != nil:
+		return kindsFor(blockProcess)
+	case c.Container != nil:
+		return kindsFor(blockContainer)
+	}
+	return nil
+}
+
+// kindsFor returns the kinds a runtime accepts, or every kind for "".
+func kindsFor(runtime string) []FaultKind {
+	switch runtime {
+	case blockProcess:
+		return append(append([]FaultKind(nil), ProcessKinds...), ProxyKinds...)
+	case blockContainer:
+		return append(append([]FaultKind(nil), ContainerKinds...), LinkKinds...)
+	}
+	return append([]FaultKind(nil), AllKinds...)
+}
+
+func containsKind(kinds []FaultKind, k FaultKind) bool {
+	for _, x := range kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func kindNames(kinds []FaultKind) []string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	return names
+}
+
+// insteadOf says what to use, on the other runtime, in place of a kind
+// the target's runtime does not accept.
+var insteadOf = map[FaultKind]string{
+	// On a process.
+	FaultStop:      "use kill, pause or restart",
+	FaultPartition: "use blackhole, which drops its traffic",
+	FaultLoss:      "use blackhole or reset",
+	FaultCPU:       "run the component in a container block to limit its CPU",
+	FaultMemory:    "run the component in a container block to limit its memory",
+	FaultExec:      "run the component in a container block to run a command inside it",
+	// On a container.
+	FaultBlackhole: "use partition or loss",
+	FaultSlowClose: "use timeout or reset",
+	FaultLimitData: "use reset or timeout",
+}
 
 var failureModeSchema = bodySchema{
 	where: "a failure_mode block",
@@ -43,7 +109,8 @@ var failureModeSchema = bodySchema{
 	},
 }
 
-// faultSchemas gives the arguments each fault kind accepts.
+// faultSchemas gives the arguments each fault kind accepts on a process
+// component, or on a component of unknown runtime.
 var faultSchemas = func() map[FaultKind]bodySchema {
 	tcp := []attrSpec{{name: "direction"}, {name: "toxicity"}}
 	with := func(attrs ...attrSpec) []attrSpec { return append(attrs, tcp...) }
@@ -67,6 +134,45 @@ var faultSchemas = func() map[FaultKind]bodySchema {
 	}
 	return m
 }()
+
+// containerFaultSchemas gives the arguments of the kinds that are only on
+// containers, and of bandwidth, which on a container shapes its
+// interface rather than a proxy's connections. The other kinds take the
+// arguments of faultSchemas.
+var containerFaultSchemas = func() map[FaultKind]bodySchema {
+	m := map[FaultKind]bodySchema{
+		FaultStop:      {},
+		FaultPartition: {},
+		FaultCPU:       {attrs: []attrSpec{{name: "cpus", required: true, example: "cpus = 0.1"}}},
+		FaultMemory:    {attrs: []attrSpec{{name: "limit", required: true, example: `limit = "64MiB"`}}},
+		FaultExec:      {attrs: []attrSpec{{name: "command", required: true, example: `command = ["/cache", "-flush"]`}, {name: "revert"}}},
+		FaultLoss:      {attrs: []attrSpec{{name: "percent", required: true, example: "percent = 30"}}},
+		FaultBandwidth: {attrs: []attrSpec{{name: "rate", required: true, example: `rate = "64KB/s"`}}},
+	}
+	for k, s := range m {
+		s.where = withArticle(string(k)) + " fault"
+		if k == FaultBandwidth {
+			s.where = "a bandwidth fault on a container"
+		}
+		m[k] = s
+	}
+	return m
+}()
+
+// faultSchema returns the arguments of kind on a runtime; ok is false for
+// an unknown kind.
+func faultSchema(kind FaultKind, runtime string) (s bodySchema, ok bool) {
+	if runtime == blockContainer {
+		if s, ok := containerFaultSchemas[kind]; ok {
+			return s, true
+		}
+	}
+	if s, ok := faultSchemas[kind]; ok {
+		return s, true
+	}
+	s, ok = containerFaultSchemas[kind]
+	return s, ok
+}
 
 func (d *decoder) decodeFailureMode(blk *hclsyntax.Block) (*FailureMode, hcl.Diagnostics) {
 	fm := &FailureMode{Name: blk.Labels[0], DeclRange: blk.DefRange()}
@@ -128,24 +234,39 @@ func (d *decoder) decodeFailureMode(blk *hclsyntax.Block) (*FailureMode, hcl.Dia
 // its kind is unknown.
 func decodeFault(blk *hclsyntax.Block, comp *Component) (*Fault, hcl.Diagnostics) {
 	kind := FaultKind(blk.Labels[0])
-	schema, ok := faultSchemas[kind]
+	runtime := ""
+	if comp != nil {
+		switch {
+		case comp.Process != nil:
+			runtime = blockProcess
+		case comp.Container != nil:
+			runtime = blockContainer
+		}
+	}
+	accepted := kindNames(kindsFor(runtime))
+	schema, ok := faultSchema(kind, runtime)
 	if !ok {
-		names := make([]string, len(AllKinds))
-		for i, k := range AllKinds {
-			names[i] = string(k)
+		which := "The kinds are"
+		if runtime != "" {
+			which = fmt.Sprintf("The kinds for %s are", withArticle(runtime))
 		}
 		return nil, hcl.Diagnostics{errorAt(blk.LabelRanges[0], "Unsupported fault kind",
-			fmt.Sprintf("There is no fault kind %q.%s The kinds are %s.", kind, didYouMean(string(kind), names), wordList(names, "and")))}
+			fmt.Sprintf("There is no fault kind %q.%s %s %s.", kind, didYouMean(string(kind), accepted), which, wordList(accepted, "and")))}
 	}
 	f := &Fault{Kind: kind, DeclRange: blk.DefRange()}
 	c, diags := content(blk.Body, blk.DefRange(), schema)
 
-	if !kind.IsProxy() && comp != nil && comp.Process == nil {
-		diags = append(diags, errorAt(blk.LabelRanges[0], "Fault needs a process",
-			fmt.Sprintf("%s fault acts on a process, but the component %q has no process block. Use a traffic fault such as latency or reset, or give the component a process block.", capitalize(withArticle(string(kind))), comp.Name)))
+	if runtime != "" && !contains(accepted, string(kind)) {
+		summary, acts := "Fault needs a container", "acts on a container"
+		if runtime == blockContainer {
+			summary, acts = "Fault needs a process", "acts through the proxy faultline places in front of a process"
+		}
+		diags = append(diags, errorAt(blk.LabelRanges[0], summary,
+			fmt.Sprintf("%s fault %s, but the component %q runs as %s: %s. The kinds for %s are %s.",
+				capitalize(withArticle(string(kind))), acts, comp.Name, withArticle(runtime), insteadOf[kind], withArticle(runtime), wordList(accepted, "and"))))
 	}
 
-	if kind.IsProxy() && kind != FaultHTTPError {
+	if hasAttr(schema, "direction") {
 		f.Direction = DefaultDirection
 		f.Toxicity = DefaultToxicity
 	}
@@ -218,6 +339,38 @@ func decodeFault(blk *hclsyntax.Block, comp *Component) (*Fault, hcl.Diagnostics
 				f.Fraction = v
 			}
 		}
+	case FaultCPU:
+		if a := c.attrs["cpus"]; a != nil {
+			v, more := cpusValue(a)
+			diags = append(diags, more...)
+			f.CPUs = v
+		}
+	case FaultMemory:
+		if a := c.attrs["limit"]; a != nil {
+			v, more := memoryValue(a)
+			diags = append(diags, more...)
+			f.MemoryBytes = v
+		}
+	case FaultExec:
+		if a := c.attrs["command"]; a != nil {
+			v, more := execArgv(a)
+			diags = append(diags, more...)
+			f.Argv = v
+		}
+		if a := c.attrs["revert"]; a != nil {
+			v, more := execArgv(a)
+			diags = append(diags, more...)
+			f.RevertArgv = v
+		}
+	case FaultLoss:
+		if a := c.attrs["percent"]; a != nil {
+			v, more := numberValue(a)
+			diags = append(diags, more...)
+			if !more.HasErrors() {
+				diags = append(diags, valueRange(a, v, v > 0 && v <= 100, "it is the percentage of packets dropped and must be greater than 0 and at most 100, like 30")...)
+				f.Percent = v
+			}
+		}
 	case FaultKill:
 		f.Signal = DefaultSignal
 		if a := c.attrs["signal"]; a != nil {
@@ -253,6 +406,38 @@ func decodeFault(blk *hclsyntax.Block, comp *Component) (*Fault, hcl.Diagnostics
 		}
 	}
 	return f, diags
+}
+
+// hasAttr reports whether a schema accepts the argument name.
+func hasAttr(s bodySchema, name string) bool {
+	for _, a := range s.attrs {
+		if a.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// execArgv reads the argv of an exec fault: a non-empty list of constant
+// strings whose first element names the program.
+func execArgv(a *hclsyntax.Attribute) ([]string, hcl.Diagnostics) {
+	if vars := a.Expr.Variables(); len(vars) > 0 {
+		return nil, hcl.Diagnostics{errorAt(vars[0].SourceRange(), "Variables not allowed",
+			fmt.Sprintf(`The argument %q of an exec fault is run inside the container as written, so it cannot refer to self or component. Write every element as a string, like ["/cache", "-flush"].`, a.Name))}
+	}
+	argv, diags := stringListValue(a)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	switch {
+	case len(argv) == 0:
+		return nil, append(diags, errorAt(a.Expr.Range(), "Empty command",
+			fmt.Sprintf(`The argument %q is an empty list. Give the program to run inside the container and its arguments, like ["/cache", "-flush"]; it is not run through a shell.`, a.Name)))
+	case argv[0] == "":
+		return nil, append(diags, errorAt(elementRange(a.Expr, 0), "Empty command",
+			fmt.Sprintf(`The program to run, the first element of %q, is an empty string. Name the program inside the container, like "/cache".`, a.Name)))
+	}
+	return argv, diags
 }
 
 // byteRateRe matches "64KB/s", "1.5MB/s", "512B/s".

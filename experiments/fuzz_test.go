@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 func FuzzParse(f *testing.F) {
@@ -38,11 +40,15 @@ func FuzzParse(f *testing.F) {
 		"component \"a\" {\n process {\n command = [for c in component : c]\n env = { (self.listen) = self.port }\n }\n}\n",
 		"workload \"w\" {\n http {\n target = component[0]\n rate = -0\n }\n}\n",
 		"\xff\xfe experiment \"\u00e9\" {}",
+		"component \"c\" {\n container {\n image = \"c\"\n port = 1\n memory = \"1e999MiB\"\n command = [component.c.url, self.listen]\n build {\n context = \".\"\n }\n }\n}\n",
+		"experiment \"x\" {}\ncomponent \"c\" {\n container {\n image = \"c\"\n port = 65535\n env = { A = component.c.port }\n }\n}\n",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		const filename = "fuzz/experiment.hcl"
+		// A file beside the valid fixtures, so that their build
+		// contexts resolve; nothing is read from it.
+		filename := filepath.Join("testdata", "valid", "fuzz.hcl")
 		exp, diags := Parse(filename, src)
 		if diags.HasErrors() && exp != nil {
 			t.Error("Parse returned an experiment despite errors")
@@ -74,11 +80,20 @@ func FuzzParse(f *testing.F) {
 		for _, c := range exp.Components {
 			// Resolving a valid experiment with every component known
 			// must succeed: the parser has seen every other problem.
-			comps := make(map[string]Address, len(exp.Components))
-			for _, o := range exp.Components {
-				comps[o.Name] = Address{Host: "127.0.0.1", Port: 1}
+			var rd hcl.Diagnostics
+			switch {
+			case c.Process != nil:
+				comps := make(map[string]Address, len(exp.Components))
+				for _, o := range exp.Components {
+					comps[o.Name] = Address{Host: "127.0.0.1", Port: 1}
+				}
+				_, _, rd = c.Process.Resolve(Runtime{Self: Address{Host: "127.0.0.1", Port: 2}, Components: comps})
+			case c.Container != nil:
+				_, _, rd = c.Container.Resolve(exp.ContainerRuntime(c))
+			default:
+				t.Errorf("component %s has no runtime after a clean parse", c.Name)
 			}
-			if _, _, rd := c.Process.Resolve(Runtime{Self: Address{Host: "127.0.0.1", Port: 2}, Components: comps}); rd.HasErrors() {
+			if rd.HasErrors() {
 				t.Errorf("Resolve(%s) after a clean parse: %s", c.Name, rd.Error())
 			}
 		}

@@ -52,9 +52,69 @@ type Component struct {
 	Address string
 
 	// Exactly one runtime is set.
-	Process *Process
+	Process   *Process
+	Container *Container
 
 	DeclRange hcl.Range
+}
+
+// Container is a component run as a container on the run's private
+// network, where other containers reach it by its component name (a
+// network alias). Nothing is ever pulled: Image must exist in the local
+// engine, or Build says how to build it from a local context.
+//
+// In Command and Env, component.x.* of a container component x is its
+// address on the run network (host x, port its Port), and self.* is
+// this container's own (listen "0.0.0.0:<Port>"). A container cannot
+// refer to a process component.
+type Container struct {
+	// Image is the image reference to run, or the tag Build builds.
+	Image string
+	// Build, when set, builds Image from a local context before the
+	// run; the build is skipped when Image was already built from the
+	// same context content.
+	Build *ContainerBuild
+	// Command replaces the image's command (argv, no shell), or is nil.
+	Command hcl.Expression
+	// CommandText is Command's source text as written, on one line.
+	CommandText string
+	// Env is a map of strings, or nil.
+	Env hcl.Expression
+	// Port is the TCP port the container serves on. Other containers
+	// use it directly; workloads and probes reach it through a host
+	// port on 127.0.0.1 that the engine maps to it.
+	Port  int
+	Ready ContainerReadiness
+	// CPUs limits the container's CPU in cores (0.5 is half a core);
+	// 0 means no limit.
+	CPUs float64
+	// MemoryBytes limits the container's memory; 0 means no limit.
+	MemoryBytes int64
+
+	DeclRange hcl.Range
+}
+
+// ContainerBuild is a local build context.
+type ContainerBuild struct {
+	// Context is the context directory, resolved against the
+	// experiment file's directory.
+	Context string
+	// Dockerfile is the Dockerfile's path inside Context (default
+	// "Dockerfile"). Its FROM must be scratch or an image that exists
+	// locally.
+	Dockerfile string
+}
+
+// ContainerReadiness says how the runner knows a started container
+// serves. With neither HTTPPath nor Log, a TCP connect to the mapped
+// port is enough.
+type ContainerReadiness struct {
+	// HTTPPath is polled with GET on Port until it answers 2xx.
+	HTTPPath string
+	// Log is a regular expression a line of the container's output
+	// must match.
+	Log     string
+	Timeout time.Duration // default 30s
 }
 
 // Process is a local command the runner starts, watches and stops.
@@ -67,7 +127,7 @@ type Process struct {
 	Command hcl.Expression // list of strings, argv; argv[0] is not run through a shell
 	// CommandText is Command's source text as written, on one line.
 	CommandText string
-	Env     hcl.Expression // map of strings, or nil
+	Env         hcl.Expression // map of strings, or nil
 	// Dir is the working directory, already resolved against the
 	// experiment file's directory.
 	Dir string
@@ -157,6 +217,24 @@ const (
 	FaultRestart FaultKind = "restart"
 )
 
+// Fault kinds only on a container (besides kill, pause, restart and
+// bandwidth, which for a container is a TBF qdisc on its interface).
+const (
+	FaultStop      FaultKind = "stop"
+	FaultPartition FaultKind = "partition"
+	FaultCPU       FaultKind = "cpu"
+	FaultMemory    FaultKind = "memory"
+	FaultExec      FaultKind = "exec"
+	FaultLoss      FaultKind = "loss"
+)
+
+// ContainerKinds are the kinds that act on a container target itself.
+var ContainerKinds = []FaultKind{FaultKill, FaultStop, FaultRestart, FaultPause, FaultPartition, FaultCPU, FaultMemory, FaultExec, FaultLoss, FaultBandwidth}
+
+// LinkKinds are the kinds that act on the traffic to a container
+// target, through a proxy sidecar that takes over its network alias.
+var LinkKinds = []FaultKind{FaultLatency, FaultJitter, FaultTimeout, FaultReset, FaultHTTPError}
+
 // ProxyKinds are the kinds that act on traffic through the proxy.
 var ProxyKinds = []FaultKind{FaultLatency, FaultJitter, FaultBandwidth, FaultTimeout, FaultBlackhole, FaultReset, FaultSlowClose, FaultLimitData, FaultHTTPError}
 
@@ -199,6 +277,19 @@ type Fault struct {
 	Toxicity float64
 	// Signal is the signal the kill fault sends (default SIGKILL).
 	Signal string
+
+	// CPUs is the CPU limit in cores the cpu fault sets (e.g. 0.1).
+	CPUs float64
+	// MemoryBytes is the memory limit the memory fault sets.
+	MemoryBytes int64
+	// Argv is what the exec fault runs inside the container (no
+	// shell); RevertArgv, when set, is run at the revert. The fault
+	// landed when Argv exits 0.
+	Argv       []string
+	RevertArgv []string
+	// Percent is the share of packets the loss fault drops, 0 < Percent
+	// <= 100, in both directions of the container's interfaces.
+	Percent float64
 
 	DeclRange hcl.Range
 }

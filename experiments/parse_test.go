@@ -206,6 +206,17 @@ func TestParseDetails(t *testing.T) {
 		{"address claimed earlier", "bad-values.hcl", 21, "declared at testdata/invalid/bad-values.hcl:18:13."},
 		{"expectation did-you-mean", "within-on-steady.hcl", 40, `Did you mean "steady"?`},
 		{"window advice", "short-baseline.hcl", 2, "Make the baseline at least 15s, or the window at most 3.333s."},
+		{"endpoint still refused", "unknown-block.hcl", 10, "use a process or a container block instead"},
+		{"memory number is bytes", "container.hcl", 39, `A number is a count of bytes: for 512 mebibytes, write "512MiB".`},
+		{"memory unit did-you-mean", "container.hcl", 47, `Did you mean "MiB"?`},
+		{"image lowercase", "container.hcl", 54, `did you mean "shop:dev"?`},
+		{"readiness conflict names the other", "container.hcl", 58, "already waits on http, set at testdata/invalid/container.hcl:57:7."},
+		{"address on a container says why", "container.hcl", 127, "other containers reach it by its name on the run network (reaches:<port>), and workloads through a host port faultline maps to its port"},
+		{"unreachable process", "container.hcl", 131, `a container cannot reach a host process: containers reach each other by name on the run network. Run "host" in a container block too`},
+		{"duplicate runtime of the other kind", "container.hcl", 146, "A container block was previously declared for this component at testdata/invalid/container.hcl:141:3."},
+		{"container kind on a process", "container-faults.hcl", 31, `A stop fault acts on a container, but the component "prices" runs as a process: use kill, pause or restart.`},
+		{"process kind on a container", "container-faults.hcl", 44, "The kinds for a container are kill, stop, restart, pause, partition, cpu, memory, exec, loss, bandwidth, latency, jitter, timeout, reset and http_error."},
+		{"container kind did-you-mean", "container-faults.hcl", 48, `Did you mean "stop"?`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,10 +28,31 @@ func (a Address) URL() string {
 }
 
 // Runtime holds the values expressions in command and env read, known
-// only once the runner has chosen addresses.
+// only once the runner has chosen addresses. For a process they are
+// addresses on the host; for a container, addresses on the run network
+// (see Experiment.ContainerRuntime).
 type Runtime struct {
-	Self       Address            // the process's own listen address
-	Components map[string]Address // public address of every component, by name
+	Self       Address            // the process's own listen address, or the container's
+	Components map[string]Address // address of every component, by name
+}
+
+// ContainerRuntime returns the Runtime the command and env of container
+// component c resolve against: self is "0.0.0.0:<port>", and every
+// container component of the experiment is its name and port on the run
+// network, which is how other containers reach it. Process components are
+// left out: a container cannot reach them, and the parser refuses
+// references to them.
+func (e *Experiment) ContainerRuntime(c *Component) Runtime {
+	rt := Runtime{Components: make(map[string]Address)}
+	if c != nil && c.Container != nil {
+		rt.Self = Address{Host: "0.0.0.0", Port: c.Container.Port}
+	}
+	for _, o := range e.Components {
+		if o.Container != nil {
+			rt.Components[o.Name] = Address{Host: o.Name, Port: o.Container.Port}
+		}
+	}
+	return rt
 }
 
 // evalContext returns the variables self and component for rt.
@@ -60,36 +81,54 @@ func (rt Runtime) evalContext() *hcl.EvalContext {
 // sets. The diagnostics can only report values the parser could not know,
 // such as a component missing from rt.
 func (p *Process) Resolve(rt Runtime) (argv []string, env map[string]string, diags hcl.Diagnostics) {
-	env = map[string]string{}
 	if p.Command == nil {
-		return nil, env, hcl.Diagnostics{{
+		return nil, map[string]string{}, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Missing command",
 			Detail:   "The process has no command to run. Add command to its process block.",
 			Subject:  p.DeclRange.Ptr(),
 		}}
 	}
+	return resolve(p.Command, p.Env, rt)
+}
+
+// Resolve evaluates Command and Env with rt, normally
+// Experiment.ContainerRuntime of the container's component. argv is nil
+// when the container has no command, so that the image's own command
+// runs; env is never nil and holds only what the file sets. As for a
+// process, the diagnostics can only report values the parser could not
+// know.
+func (c *Container) Resolve(rt Runtime) (argv []string, env map[string]string, diags hcl.Diagnostics) {
+	return resolve(c.Command, c.Env, rt)
+}
+
+// resolve evaluates a command (or nil) and an env (or nil) with rt. On
+// error argv is nil and env empty.
+func resolve(command, envExpr hcl.Expression, rt Runtime) (argv []string, env map[string]string, diags hcl.Diagnostics) {
+	env = map[string]string{}
 	ctx := rt.evalContext()
 
-	v, more := p.Command.Value(ctx)
-	diags = append(diags, more...)
-	if !more.HasErrors() {
-		args, ds := resolvedStrings(p.Command, v, cty.List(cty.String), "command")
-		diags = append(diags, ds...)
-		for _, kv := range args {
-			argv = append(argv, kv[1])
-		}
-		if !ds.HasErrors() && len(argv) == 0 {
-			diags = append(diags, errorAt(p.Command.Range(), "Empty command",
-				"The command evaluated to an empty list. Give the program to run and its arguments."))
+	if command != nil {
+		v, more := command.Value(ctx)
+		diags = append(diags, more...)
+		if !more.HasErrors() {
+			args, ds := resolvedStrings(command, v, cty.List(cty.String), "command")
+			diags = append(diags, ds...)
+			for _, kv := range args {
+				argv = append(argv, kv[1])
+			}
+			if !ds.HasErrors() && len(argv) == 0 {
+				diags = append(diags, errorAt(command.Range(), "Empty command",
+					"The command evaluated to an empty list. Give the program to run and its arguments."))
+			}
 		}
 	}
 
-	if p.Env != nil {
-		v, more := p.Env.Value(ctx)
+	if envExpr != nil {
+		v, more := envExpr.Value(ctx)
 		diags = append(diags, more...)
 		if !more.HasErrors() {
-			pairs, ds := resolvedStrings(p.Env, v, cty.Map(cty.String), "env")
+			pairs, ds := resolvedStrings(envExpr, v, cty.Map(cty.String), "env")
 			diags = append(diags, ds...)
 			for _, kv := range pairs {
 				env[kv[0]] = kv[1]

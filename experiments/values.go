@@ -23,7 +23,7 @@ func constant(attr *hclsyntax.Attribute, ty cty.Type, want string) (cty.Value, h
 	}
 	if vars := attr.Expr.Variables(); len(vars) > 0 {
 		return cty.NilVal, hcl.Diagnostics{errorAt(vars[0].SourceRange(), "Variables not allowed",
-			fmt.Sprintf("The argument %q must be a constant, %s. References such as self.listen or component.<name>.url are allowed only in the command and env of a process block.", attr.Name, want))}
+			fmt.Sprintf("The argument %q must be a constant, %s. References such as self.listen or component.<name>.url are allowed only in the command and env of a process or container block.", attr.Name, want))}
 	}
 	v, diags := attr.Expr.Value(nil)
 	if diags.HasErrors() {

@@ -45,5 +45,5 @@ failure_mode "bare-crash" {
   severity   = 5
   occurrence = 5
   detection  = 5
-  fault "kill" {} # ERROR: Fault needs a process
+  fault "kill" {} # no error: the missing runtime is reported once, at the component
 }

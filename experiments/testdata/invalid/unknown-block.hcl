@@ -7,8 +7,8 @@ component "api" {
 }
 
 component "db" {
-  container { # ERROR: Unsupported block type
-    build = "./db"
+  endpoint { # ERROR: Unsupported block type
+    url = "http://127.0.0.1:5432"
   }
 }
 

@@ -21,7 +21,7 @@ failure_mode "slow" {
   fault "latncy" { # ERROR: Unsupported fault kind
     delay = "1s"
   }
-  fault "partition" {} # ERROR: Unsupported fault kind
+  fault "partiton" {} # ERROR: Unsupported fault kind
   fault {} # ERROR: Missing block label
   fault "kill" "now" {} # ERROR: Extraneous block label
 }
