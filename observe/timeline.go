@@ -65,4 +65,8 @@ type ComponentInfo struct {
 	// PID is the process's last pid: a kill or restart fault starts a
 	// new one.
 	PID int `json:"pid,omitempty"`
+	// Container and Image name a container component's container and
+	// image.
+	Container string `json:"container,omitempty"`
+	Image     string `json:"image,omitempty"`
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/experiments"
+	"github.com/faultline/faultline/runner/container"
 	"github.com/faultline/faultline/runner/process"
 	"github.com/faultline/faultline/runner/proxy"
 )
@@ -39,9 +41,17 @@ type Fault interface {
 type Target struct {
 	Name string
 	Proc *process.Process
-	// Link is the proxy in front of the component, nil if it has none.
-	Link *proxy.Link
-	// Direct is the process's own listen address.
+	// Container is the component's container, nil for a process;
+	// Containers is the run's engine side, for sidecars; Port the
+	// container port it serves on ("8080/tcp").
+	Container  *container.Container
+	Containers *containerRun
+	Port       string
+	// Link is the proxy in front of the component (in this process or
+	// in a sidecar), nil if it has none.
+	Link proxy.Controller
+	// Direct is the process's own listen address, or the host address
+	// of the container's port.
 	Direct string
 	// ProbePath is the HTTP path landed checks request; "" means the
 	// target is probed over plain TCP.
@@ -98,6 +108,12 @@ func NewFault(f *experiments.Fault, t Target, opts ...FaultOption) (Fault, error
 	}
 	if f == nil {
 		return nil, errors.New("no fault")
+	}
+	if t.Container != nil && slices.Contains(experiments.ContainerKinds, f.Kind) {
+		return &containerFault{f: *f, t: t, cfg: cfg}, nil
+	}
+	if t.Container != nil && !slices.Contains(experiments.LinkKinds, f.Kind) {
+		return nil, fmt.Errorf("%s on %q: not a fault for a container", f.Kind, t.Name)
 	}
 	switch {
 	case f.Kind.IsProxy():

@@ -69,7 +69,7 @@ func NewPlan(exp *experiments.Experiment) *Plan {
 			continue
 		}
 		for _, f := range fm.Faults {
-			if f.Kind.IsProxy() {
+			if onLink(fm.Component, f.Kind) {
 				proxy[fm.Component.Name] = true
 			}
 			if f.Kind == experiments.FaultHTTPError {
@@ -117,13 +117,60 @@ func (p *Plan) Total() time.Duration {
 	return last.Offset + last.Duration
 }
 
-// dependencies lists the components a component's process refers to.
+// onLink reports whether a fault of kind k on component c acts on the
+// traffic to it, through a proxy: the proxy kinds on a process, the link
+// kinds on a container (bandwidth on a container shapes its interface).
+func onLink(c *experiments.Component, k experiments.FaultKind) bool {
+	if c.Container != nil {
+		return slices.Contains(experiments.LinkKinds, k)
+	}
+	return k.IsProxy()
+}
+
+// NeedsSidecarImage reports whether the run starts faultline's own image
+// next to a container: a proxy in front of one, or a loss or bandwidth
+// fault on one.
+func (p *Plan) NeedsSidecarImage() bool {
+	for _, cp := range p.Components {
+		if cp.Component.Container != nil && cp.Proxy {
+			return true
+		}
+	}
+	for _, st := range p.Steps {
+		if st.FailureMode == nil || st.FailureMode.Component.Container == nil {
+			continue
+		}
+		for _, f := range st.FailureMode.Faults {
+			if f.Kind == experiments.FaultLoss || f.Kind == experiments.FaultBandwidth {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// HasContainers reports whether any component runs as a container.
+func (p *Plan) HasContainers() bool {
+	for _, cp := range p.Components {
+		if cp.Component.Container != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// dependencies lists the components a component's command and
+// environment refer to.
 func dependencies(c *experiments.Component) []string {
-	if c.Process == nil {
-		return nil
+	var exprs []hcl.Expression
+	switch {
+	case c.Process != nil:
+		exprs = []hcl.Expression{c.Process.Command, c.Process.Env}
+	case c.Container != nil:
+		exprs = []hcl.Expression{c.Container.Command, c.Container.Env}
 	}
 	var deps []string
-	for _, expr := range []hcl.Expression{c.Process.Command, c.Process.Env} {
+	for _, expr := range exprs {
 		if expr == nil {
 			continue
 		}
@@ -224,9 +271,24 @@ func DescribeFault(f *experiments.Fault) string {
 		}
 		return fmt.Sprintf("kill with %s, restart at revert", sig)
 	case experiments.FaultPause:
-		return "pause (SIGSTOP), resume at revert"
+		return "pause (SIGSTOP; the cgroup freezer for a container), resume at revert"
 	case experiments.FaultRestart:
 		return "restart"
+	case experiments.FaultStop:
+		return "stop, start at revert"
+	case experiments.FaultPartition:
+		return "disconnect from the run network, reconnect at revert"
+	case experiments.FaultCPU:
+		return fmt.Sprintf("limit CPU to %g cores, restore at revert", f.CPUs)
+	case experiments.FaultMemory:
+		return fmt.Sprintf("limit memory to %d bytes, restore at revert", f.MemoryBytes)
+	case experiments.FaultExec:
+		if len(f.RevertArgv) > 0 {
+			return fmt.Sprintf("exec %q, %q at revert", f.Argv, f.RevertArgv)
+		}
+		return fmt.Sprintf("exec %q", f.Argv)
+	case experiments.FaultLoss:
+		return fmt.Sprintf("drop %g%% of packets both ways", f.Percent)
 	}
 	return string(f.Kind)
 }

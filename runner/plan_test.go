@@ -154,7 +154,7 @@ func TestDescribeFault(t *testing.T) {
 		{experiments.Fault{Kind: experiments.FaultHTTPError, Status: 503, Fraction: 0.1}, "http_error 503 on 10% of requests"},
 		{experiments.Fault{Kind: experiments.FaultTimeout}, "timeout (hold data, never close)"},
 		{experiments.Fault{Kind: experiments.FaultKill, Signal: "SIGTERM"}, "kill with SIGTERM, restart at revert"},
-		{experiments.Fault{Kind: experiments.FaultPause}, "pause (SIGSTOP), resume at revert"},
+		{experiments.Fault{Kind: experiments.FaultPause}, "pause (SIGSTOP; the cgroup freezer for a container), resume at revert"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

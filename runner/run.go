@@ -35,8 +35,13 @@ type Options struct {
 	Progress func(Progress)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// RunID names the run in the timeline.
+	// RunID names the run in the timeline, and on the container engine
+	// the run's network and containers (label faultline.run).
 	RunID string
+	// SidecarBinary is a static faultline binary for the sidecar image
+	// (proxies in front of containers, network faults inside them);
+	// the running executable when empty.
+	SidecarBinary string
 }
 
 // Progress is one thing that happened during a run, for live display.
@@ -109,13 +114,14 @@ type run struct {
 	timeline  observe.Timeline
 	collector *observe.Collector
 
-	targets  map[string]*Target
-	links    []*proxy.Link
-	procs    []*process.Process
-	logs     []io.Closer
-	active   []activeFault
-	stopLoad context.CancelFunc
-	loadWG   sync.WaitGroup
+	targets    map[string]*Target
+	containers *containerRun
+	links      []*proxy.Link
+	procs      []*process.Process
+	logs       []io.Closer
+	active     []activeFault
+	stopLoad   context.CancelFunc
+	loadWG     sync.WaitGroup
 }
 
 type activeFault struct {
@@ -256,6 +262,9 @@ func (r *run) startComponents(ctx context.Context) error {
 
 	for _, cp := range r.plan.Components {
 		c := cp.Component
+		if c.Process == nil {
+			continue
+		}
 		l, err := freeAddress(c.Process.Listen)
 		if err != nil {
 			return fmt.Errorf("component %q: choose a listen address: %w", c.Name, err)
@@ -281,9 +290,15 @@ func (r *run) startComponents(ctx context.Context) error {
 		}
 		public[c.Name] = a
 	}
+	if err := r.startContainers(ctx, public); err != nil {
+		return err
+	}
 
 	for _, cp := range r.plan.Components {
 		c := cp.Component
+		if c.Process == nil {
+			continue
+		}
 		self, _ := splitAddress(listen[c.Name])
 		argv, env, diags := c.Process.Resolve(experiments.Runtime{Self: self, Components: public})
 		if diags.HasErrors() {
@@ -418,6 +433,7 @@ func (r *run) cleanup(ctx context.Context) {
 	for _, l := range r.links {
 		l.Close()
 	}
+	r.closeContainers(ctx)
 	for _, l := range r.logs {
 		l.Close()
 	}

@@ -2,15 +2,21 @@ package main
 
 import (
 	"context"
+	"io"
+	"log"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	tclog "github.com/testcontainers/testcontainers-go/log"
 	"golang.org/x/term"
 )
 
 func main() {
+	// testcontainers-go announces every engine connection on stderr;
+	// faultline reports what it does itself.
+	tclog.SetDefault(log.New(io.Discard, "", 0))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	e := &env{
 		stdout: os.Stdout,

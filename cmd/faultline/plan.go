@@ -58,8 +58,11 @@ type planView struct {
 }
 
 type planComponent struct {
-	Name      string   `json:"name"`
+	Name string `json:"name"`
+	// Runtime is "process" or "container"; Image a container's image.
+	Runtime   string   `json:"runtime"`
 	Command   string   `json:"command"`
+	Image     string   `json:"image,omitempty"`
 	Proxy     bool     `json:"proxy"`
 	HTTPAware bool     `json:"http_aware"`
 	DependsOn []string `json:"depends_on"`
@@ -94,13 +97,19 @@ func newPlanView(p *runner.Plan) planView {
 	exp := p.Experiment
 	v := planView{FormatVersion: "1", Experiment: exp.Name, File: exp.Filename, TotalSeconds: p.Total().Seconds()}
 	for _, c := range p.Components {
-		v.Components = append(v.Components, planComponent{
+		pc := planComponent{
 			Name:      c.Component.Name,
-			Command:   c.Component.Process.CommandText,
 			Proxy:     c.Proxy,
 			HTTPAware: c.HTTPAware,
 			DependsOn: append([]string{}, c.DependsOn...),
-		})
+		}
+		switch comp := c.Component; {
+		case comp.Process != nil:
+			pc.Runtime, pc.Command = "process", comp.Process.CommandText
+		case comp.Container != nil:
+			pc.Runtime, pc.Command, pc.Image = "container", comp.Container.CommandText, comp.Container.Image
+		}
+		v.Components = append(v.Components, pc)
 	}
 	for _, w := range exp.Workloads {
 		v.Workloads = append(v.Workloads, planWorkload{Name: w.Name, Target: w.HTTP.Target.Name, Method: w.HTTP.Method, Path: w.HTTP.Path, Rate: w.HTTP.Rate})
@@ -154,7 +163,20 @@ func writePlan(w io.Writer, p *runner.Plan, format string) error {
 				proxy += " (HTTP-aware)"
 			}
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Name, c.Command, proxy)
+		what := c.Command
+		if c.Runtime == "container" {
+			what = "container " + c.Image
+			if c.Command != "" {
+				what += " " + c.Command
+			}
+			if c.Proxy {
+				proxy = "behind a faultline proxy sidecar"
+				if c.HTTPAware {
+					proxy += " (HTTP-aware)"
+				}
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Name, what, proxy)
 	}
 	fmt.Fprintln(tw, "\nWorkloads:")
 	for _, wl := range v.Workloads {

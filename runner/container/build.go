@@ -5,6 +5,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,8 +21,12 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// LabelImage marks the images that Build makes.
-const LabelImage = "faultline"
+// LabelImage marks the images that Build makes; LabelContext holds the
+// digest of the context an image was built from.
+const (
+	LabelImage   = "faultline"
+	LabelContext = "faultline.context"
+)
 
 // BuildSpec says what to build.
 type BuildSpec struct {
@@ -66,6 +72,16 @@ func (e *Engine) Build(ctx context.Context, s BuildSpec) error {
 	if err != nil {
 		return fmt.Errorf("build %s: read Dockerfile: %w", s.Tag, err)
 	}
+	digest, err := contextDigest(s.Context, df)
+	if err != nil {
+		return fmt.Errorf("build %s: read context: %w", s.Tag, err)
+	}
+	if img, ok, err := e.inspectImage(ctx, s.Tag); err != nil {
+		return fmt.Errorf("build %s: %w", s.Tag, err)
+	} else if ok && img.Config != nil && img.Config.Labels[LabelContext] == digest {
+		// Built from this very context before: nothing to do.
+		return nil
+	}
 	if err := e.checkFrom(ctx, dfPath, df); err != nil {
 		return fmt.Errorf("build %s: %w", s.Tag, err)
 	}
@@ -93,7 +109,7 @@ func (e *Engine) Build(ctx context.Context, s BuildSpec) error {
 		Dockerfile:  inContext,
 		Remove:      true,
 		ForceRemove: true,
-		Labels:      map[string]string{LabelImage: "1"},
+		Labels:      map[string]string{LabelImage: "1", LabelContext: digest},
 		Version:     build.BuilderV1,
 	})
 	if err != nil {
@@ -191,6 +207,48 @@ func froms(df []byte) []from {
 }
 
 // writeContext writes dir as a tar stream, plus the extra files given.
+// contextDigest is a digest of the names, modes and contents of the
+// files under dir, and of the Dockerfile df: the same context gives the
+// same digest whatever the files' times.
+func contextDigest(dir string, df []byte) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "dockerfile %d\n", len(df))
+	h.Write(df)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %v %d\n", filepath.ToSlash(rel), fi.Mode(), fi.Size())
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			io.WriteString(h, link)
+		case fi.Mode().IsRegular():
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if _, err := io.Copy(h, f); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
+}
+
 func writeContext(w io.Writer, dir string, extra map[string][]byte) error {
 	tw := tar.NewWriter(w)
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {

@@ -840,3 +840,45 @@ func TestConnectUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildSkipsSameContext: a second Build of an unchanged context keeps
+// the image; a changed file builds a new one.
+func TestBuildSkipsSameContext(t *testing.T) {
+	e := connect(t)
+	dir := t.TempDir()
+	write := func(name, data string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("Dockerfile", "FROM scratch\nCOPY note /note\n")
+	write("note", "one")
+	tag := "faultline-test/skip:dev"
+	t.Cleanup(func() { removeImages(tag) })
+	cli, err := testcontainers.NewDockerClientWithOpts(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	id := func() string {
+		t.Helper()
+		if err := e.Build(t.Context(), container.BuildSpec{Context: dir, Tag: tag}); err != nil {
+			t.Fatalf("Build: %v", err)
+		}
+		res, err := cli.ImageInspect(t.Context(), tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.ID
+	}
+	first := id()
+	// A new modification time alone is not a change.
+	write("note", "one")
+	if again := id(); again != first {
+		t.Errorf("rebuilt an unchanged context: image %s, then %s", first, again)
+	}
+	write("note", "two")
+	if changed := id(); changed == first {
+		t.Errorf("a changed file kept image %s", first)
+	}
+}

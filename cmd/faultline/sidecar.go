@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/faultline/faultline/runner/netfault"
+	"github.com/faultline/faultline/runner/proxy"
+)
+
+// newSidecar is the hidden `faultline sidecar` command: what faultline's
+// own image runs next to a container to fault it from the inside (see
+// docs/faults.md). It is not meant to be typed.
+func newSidecar(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:    "sidecar",
+		Short:  "Run as a sidecar container (used by faultline itself)",
+		Hidden: true,
+	}
+	cmd.AddCommand(newSidecarProxy(e), newSidecarNet(e))
+	return cmd
+}
+
+// newSidecarNet applies a loss or bandwidth fault to the network
+// namespace it runs in, holds it until SIGTERM and reverts it.
+func newSidecarNet(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:                "net loss|bandwidth|revert [flags]",
+		Short:              "Hold a network fault in this network namespace until SIGTERM",
+		Long:               netfault.SidecarUsage,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := netfault.Sidecar(cmd.Context(), args, e.stdout); err != nil {
+				return withCode(ExitRuntime, err)
+			}
+			return nil
+		},
+	}
+}
+
+type sidecarProxyFlags struct {
+	listen, upstream, control string
+	http                      bool
+}
+
+// newSidecarProxy runs a proxy link on the run network, in front of a
+// container, with its control API for the faults.
+func newSidecarProxy(e *env) *cobra.Command {
+	var f sidecarProxyFlags
+	cmd := &cobra.Command{
+		Use:   "proxy --listen ADDR --upstream ADDR --control ADDR [--http]",
+		Short: "Forward --listen to --upstream; faults are added through the control API",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSidecarProxy(cmd.Context(), e, f)
+		},
+	}
+	cmd.Flags().StringVar(&f.listen, "listen", "", "address to accept traffic on")
+	cmd.Flags().StringVar(&f.upstream, "upstream", "", "address of the component behind the proxy")
+	cmd.Flags().StringVar(&f.control, "control", "", "address of the control API")
+	cmd.Flags().BoolVar(&f.http, "http", false, "speak HTTP on --listen (allows http_error faults)")
+	for _, name := range []string{"listen", "upstream", "control"} {
+		cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
+
+func runSidecarProxy(ctx context.Context, e *env, f sidecarProxyFlags) error {
+	link, err := proxy.Start(ctx, "sidecar", f.listen, f.upstream, f.http)
+	if err != nil {
+		return withCode(ExitRuntime, err)
+	}
+	defer link.Close()
+	ln, err := net.Listen("tcp", f.control)
+	if err != nil {
+		return withCode(ExitRuntime, fmt.Errorf("control API: %w", err))
+	}
+	srv := &http.Server{Handler: proxy.ControlHandler(link), ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	fmt.Fprintf(e.stdout, "proxy ready: %s -> %s, control on %s\n", link.Addr(), f.upstream, ln.Addr())
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		return nil
+	case err := <-done:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return withCode(ExitRuntime, fmt.Errorf("control API: %w", err))
+	}
+}
