@@ -50,7 +50,17 @@ type FaultRecord struct {
 	Landed       bool      `json:"landed"`
 	LandedDetail string    `json:"landed_detail"`
 	LandedAt     time.Time `json:"landed_at"`
+	// EffectiveAt is the send time of the first probe of the
+	// component's address that showed the fault, watched from the
+	// inject call; zero when the kind cannot be seen by a probe or no
+	// probe saw it.
+	EffectiveAt time.Time `json:"effective_at,omitzero"`
+	// RevertCalled is when revert was called, Reverted when it
+	// returned, and RecoveredAt the send time of the first probe after
+	// RevertCalled that was answered normally (zero when not watched).
+	RevertCalled time.Time `json:"revert_called,omitzero"`
 	Reverted     time.Time `json:"reverted"`
+	RecoveredAt  time.Time `json:"recovered_at,omitzero"`
 	RevertError  string    `json:"revert_error,omitempty"`
 }
 

@@ -70,9 +70,12 @@ func (r *run) startContainers(ctx context.Context, public map[string]experiments
 	for _, cp := range cps {
 		c := cp.Component.Container
 		if c.Build != nil {
-			r.progress(Progress{Kind: KindStart, Message: fmt.Sprintf("building %s from %s", c.Image, c.Build.Context)})
-			if err := engine.Build(ctx, container.BuildSpec{Context: c.Build.Context, Dockerfile: c.Build.Dockerfile, Tag: c.Image}); err != nil {
-				return fmt.Errorf("component %q: %w", cp.Component.Name, err)
+			spec := container.BuildSpec{Context: c.Build.Context, Dockerfile: c.Build.Dockerfile, Tag: c.Image}
+			if ok, err := engine.UpToDate(ctx, spec); err != nil || !ok {
+				r.progress(Progress{Kind: KindStart, Message: fmt.Sprintf("building %s from %s", c.Image, c.Build.Context)})
+				if err := engine.Build(ctx, spec); err != nil {
+					return fmt.Errorf("component %q: %w", cp.Component.Name, err)
+				}
 			}
 			continue
 		}

@@ -120,13 +120,42 @@ type run struct {
 	procs      []*process.Process
 	logs       []io.Closer
 	active     []activeFault
+	// recoveries are the watches for the recovery of reverted faults,
+	// collected into their records without holding up the run.
+	recoveries []recoveryWatch
 	stopLoad   context.CancelFunc
 	loadWG     sync.WaitGroup
+}
+
+type recoveryWatch struct {
+	w      *watch
+	record int
+}
+
+// collectRecoveries records the recovery watches that have ended, and
+// with all, ends the others (a component that has not recovered by the
+// end of the run gets no recovery time).
+func (r *run) collectRecoveries(all bool) {
+	kept := r.recoveries[:0]
+	for _, rw := range r.recoveries {
+		select {
+		case <-rw.w.done:
+		default:
+			if !all {
+				kept = append(kept, rw)
+				continue
+			}
+		}
+		r.timeline.Faults[rw.record].RecoveredAt = rw.w.result(0)
+	}
+	r.recoveries = kept
 }
 
 type activeFault struct {
 	fault  Fault
 	record int // index into timeline.Faults
+	target *Target
+	spec   *experiments.Fault
 }
 
 func (r *run) progress(p Progress) {
@@ -185,6 +214,7 @@ func (r *run) phase(ctx context.Context, step Step, d time.Duration) {
 // rest of the phase and reverts them.
 func (r *run) faultPhase(ctx context.Context, step Step) error {
 	fm := step.FailureMode
+	r.collectRecoveries(false)
 	r.progress(Progress{Kind: KindPhase, Phase: step.Phase, FailureMode: fm.Name, Duration: step.Duration})
 	ph := observe.Phase{Name: step.Phase, FailureMode: fm.Name, Start: r.opts.Now()}
 	deadline := ph.Start.Add(step.Duration)
@@ -205,9 +235,18 @@ func (r *run) faultPhase(ctx context.Context, step Step) error {
 		idx := len(r.timeline.Faults) - 1
 		// Recorded as active before the call: a fault that half
 		// landed must still be reverted.
-		r.active = append(r.active, activeFault{fault: drv, record: idx})
+		r.active = append(r.active, activeFault{fault: drv, record: idx, target: target, spec: f})
+		// Probes sent from the inject call on show when the fault takes
+		// effect at the component's address.
 		r.timeline.Faults[idx].Injected = r.opts.Now()
+		var w *watch
+		if shows := effectOf(f); shows != nil {
+			w = startWatch(ctx, target, shows, effectWait)
+		}
 		if err := drv.Inject(ctx); err != nil {
+			if w != nil {
+				w.result(0)
+			}
 			r.timeline.Faults[idx].InjectError = err.Error()
 			r.progress(Progress{Kind: KindProblem, FailureMode: fm.Name, Message: fmt.Sprintf("inject %s into %s: %v", f.Kind, target.Name, err)})
 			continue
@@ -219,6 +258,9 @@ func (r *run) faultPhase(ctx context.Context, step Step) error {
 		r.timeline.Faults[idx].Landed = landed.OK
 		r.timeline.Faults[idx].LandedDetail = landed.Detail
 		r.timeline.Faults[idx].LandedAt = r.opts.Now()
+		if w != nil {
+			r.timeline.Faults[idx].EffectiveAt = w.result(time.Second)
+		}
 		verb := "landed"
 		if !landed.OK {
 			verb = "did not land"
@@ -238,11 +280,20 @@ func (r *run) faultPhase(ctx context.Context, step Step) error {
 func (r *run) revertAll(ctx context.Context) {
 	for i := len(r.active) - 1; i >= 0; i-- {
 		a := r.active[i]
+		rec := &r.timeline.Faults[a.record]
+		rec.RevertCalled = r.opts.Now()
+		var w *watch
+		if effectOf(a.spec) != nil && ctx.Err() == nil {
+			// Not when interrupted: cleaning up comes first.
+			w = startWatch(ctx, a.target, normal, recoveryWait)
+		}
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revertTimeout)
 		err := a.fault.Revert(rctx)
 		cancel()
-		rec := &r.timeline.Faults[a.record]
 		rec.Reverted = r.opts.Now()
+		if w != nil {
+			r.recoveries = append(r.recoveries, recoveryWatch{w: w, record: a.record})
+		}
 		if err != nil {
 			rec.RevertError = err.Error()
 			r.progress(Progress{Kind: KindProblem, FailureMode: rec.FailureMode, Message: fmt.Sprintf("revert %s on %s: %v", rec.Kind, rec.Target, err)})
@@ -411,6 +462,7 @@ func (r *run) cleanup(ctx context.Context) {
 		r.progress(Progress{Kind: KindProblem, Message: fmt.Sprintf("interrupted (%v): reverting %d active fault(s) and stopping components", context.Cause(ctx), len(r.active))})
 	}
 	r.revertAll(ctx)
+	r.collectRecoveries(true)
 	if r.stopLoad != nil {
 		r.stopLoad()
 		r.loadWG.Wait()

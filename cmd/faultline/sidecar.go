@@ -71,8 +71,53 @@ func newSidecarProxy(e *env) *cobra.Command {
 	return cmd
 }
 
+// dnsTimeout caps one DNS exchange of the proxy sidecar.
+const dnsTimeout = 100 * time.Millisecond
+
+// cappedUDP and cappedTCP are connections to a DNS server whose
+// deadlines are at most dnsTimeout away. The resolver tells datagram from
+// stream connections by net.PacketConn, so the UDP one must stay one.
+type cappedUDP struct{ *net.UDPConn }
+
+func (c cappedUDP) SetDeadline(t time.Time) error { return c.UDPConn.SetDeadline(capDeadline(t)) }
+
+func (c cappedUDP) SetReadDeadline(t time.Time) error {
+	return c.UDPConn.SetReadDeadline(capDeadline(t))
+}
+
+type cappedTCP struct{ net.Conn }
+
+func (c cappedTCP) SetDeadline(t time.Time) error { return c.Conn.SetDeadline(capDeadline(t)) }
+
+func (c cappedTCP) SetReadDeadline(t time.Time) error {
+	return c.Conn.SetReadDeadline(capDeadline(t))
+}
+
+func capDeadline(t time.Time) time.Time {
+	if limit := time.Now().Add(dnsTimeout); t.IsZero() || t.After(limit) {
+		return limit
+	}
+	return t
+}
+
 func runSidecarProxy(ctx context.Context, e *env, f sidecarProxyFlags) error {
-	link, err := proxy.Start(ctx, "sidecar", f.listen, f.upstream, f.http)
+	// While the component behind the proxy is stopped or disconnected,
+	// the engine's DNS forwards its name to the host's resolvers, which
+	// may never answer; and concurrent lookups of one name share the
+	// first. Capping each exchange lets the proxy reach the component
+	// as soon as its name is back, instead of seconds later.
+	net.DefaultResolver = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		if u, ok := c.(*net.UDPConn); ok {
+			return cappedUDP{u}, nil
+		}
+		return cappedTCP{c}, nil
+	}}
+	link, err := proxy.Start(ctx, "sidecar", f.listen, f.upstream, f.http, proxy.WithRelay())
 	if err != nil {
 		return withCode(ExitRuntime, err)
 	}

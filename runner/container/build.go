@@ -76,9 +76,9 @@ func (e *Engine) Build(ctx context.Context, s BuildSpec) error {
 	if err != nil {
 		return fmt.Errorf("build %s: read context: %w", s.Tag, err)
 	}
-	if img, ok, err := e.inspectImage(ctx, s.Tag); err != nil {
+	if ok, err := e.builtFrom(ctx, s.Tag, digest); err != nil {
 		return fmt.Errorf("build %s: %w", s.Tag, err)
-	} else if ok && img.Config != nil && img.Config.Labels[LabelContext] == digest {
+	} else if ok {
 		// Built from this very context before: nothing to do.
 		return nil
 	}
@@ -207,6 +207,36 @@ func froms(df []byte) []from {
 }
 
 // writeContext writes dir as a tar stream, plus the extra files given.
+// UpToDate reports whether the image s.Tag exists and was built from
+// s's context as it is now, so that Build would do nothing.
+func (e *Engine) UpToDate(ctx context.Context, s BuildSpec) (bool, error) {
+	dfPath := s.Dockerfile
+	if dfPath == "" {
+		dfPath = "Dockerfile"
+	}
+	if !filepath.IsAbs(dfPath) {
+		dfPath = filepath.Join(s.Context, dfPath)
+	}
+	df, err := os.ReadFile(dfPath)
+	if err != nil {
+		return false, fmt.Errorf("build %s: read Dockerfile: %w", s.Tag, err)
+	}
+	digest, err := contextDigest(s.Context, df)
+	if err != nil {
+		return false, fmt.Errorf("build %s: read context: %w", s.Tag, err)
+	}
+	return e.builtFrom(ctx, s.Tag, digest)
+}
+
+// builtFrom reports whether image tag exists with the context digest.
+func (e *Engine) builtFrom(ctx context.Context, tag, digest string) (bool, error) {
+	img, ok, err := e.inspectImage(ctx, tag)
+	if err != nil || !ok {
+		return false, err
+	}
+	return img.Config != nil && img.Config.Labels[LabelContext] == digest, nil
+}
+
 // contextDigest is a digest of the names, modes and contents of the
 // files under dir, and of the Dockerfile df: the same context gives the
 // same digest whatever the files' times.

@@ -59,3 +59,30 @@ func TestRemote(t *testing.T) {
 		t.Errorf("Add(negative latency) = nil error, want the link's refusal")
 	}
 }
+
+// TestRelay: a link that dials its upstream through the relay forwards
+// traffic and faults like any other, and an upstream that is down only
+// fails the connections that need it, quickly.
+func TestRelay(t *testing.T) {
+	up := upstream(t)
+	l, err := proxy.Start(t.Context(), "relay", "127.0.0.1:0", up.Listener.Addr().String(), true, proxy.WithRelay())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	mustNormal(t, l.Addr())
+	id, err := l.Add(experiments.Fault{Kind: experiments.FaultLatency, Delay: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := get(l.Addr(), "/healthz", 2*time.Second); res.err != nil || res.took < 100*time.Millisecond {
+		t.Errorf("request with 100ms latency through the relay: %+v", res)
+	}
+	if err := l.Remove(id); err != nil {
+		t.Fatal(err)
+	}
+	up.Close()
+	if res := get(l.Addr(), "/healthz", 2*time.Second); res.err == nil && res.status < 500 || res.took > time.Second {
+		t.Errorf("request with the upstream down: %+v, want a quick failure", res)
+	}
+}

@@ -56,6 +56,16 @@ type Option func(*options)
 type options struct {
 	seed    uint64
 	seedSet bool
+	relay   bool
+}
+
+// WithRelay connects to the upstream from a goroutine per connection,
+// through a relay on loopback, instead of in Toxiproxy's accept loop,
+// which dials one connection at a time: an upstream that is gone (a
+// stopped or disconnected container, whose address no longer answers)
+// then holds up only the connections that go to it, not every new one.
+func WithRelay() Option {
+	return func(o *options) { o.relay = true }
 }
 
 // WithSeed seeds the choice of the requests an http_error fault answers,
@@ -71,6 +81,7 @@ type Link struct {
 	upstream string
 	addr     string
 	tp       *toxiproxy.Proxy
+	relay    *relay // nil unless WithRelay
 
 	// HTTP-aware layer; nil for a TCP link.
 	srv       *http.Server
@@ -123,8 +134,18 @@ func Start(ctx context.Context, name, listen, upstream string, httpAware bool, o
 	if httpAware {
 		tpListen = "127.0.0.1:0"
 	}
-	l.tp = toxiproxy.NewProxy(server, name, tpListen, upstream)
+	tpUpstream := upstream
+	if o.relay {
+		r, err := startRelay(upstream)
+		if err != nil {
+			return nil, fmt.Errorf("proxy %q: relay: %w", name, err)
+		}
+		l.relay = r
+		tpUpstream = r.addr()
+	}
+	l.tp = toxiproxy.NewProxy(server, name, tpListen, tpUpstream)
 	if err := l.tp.Start(); err != nil {
+		l.closeRelay()
 		return nil, fmt.Errorf("proxy %q: listen on %s: %w", name, tpListen, err)
 	}
 	if !httpAware {
@@ -135,6 +156,7 @@ func Start(ctx context.Context, name, listen, upstream string, httpAware bool, o
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", listen)
 	if err != nil {
 		l.tp.Stop()
+		l.closeRelay()
 		return nil, fmt.Errorf("proxy %q: listen on %s: %w", name, listen, err)
 	}
 	l.addr = ln.Addr().String()
@@ -318,6 +340,7 @@ func (l *Link) Close() error {
 	// toxics does not wait on data they hold.
 	l.tp.Stop()
 	l.tp.Toxics.ResetToxics(context.Background())
+	l.closeRelay()
 	if err != nil {
 		return fmt.Errorf("proxy %q: close: %w", l.name, err)
 	}

@@ -149,7 +149,7 @@ func TestMarkdownGolden(t *testing.T) {
 		Experiment: ExperimentInfo{Name: "demo", Description: "A <b>bold</b> claim | with a pipe", File: "demo.hcl"},
 		Start:      at(0), End: at(40), DurationSeconds: 40,
 		Phases: []observe.Phase{{Name: "baseline", Start: at(2), End: at(12), Completed: true}},
-		Faults: []observe.FaultRecord{{FailureMode: "slow", Kind: "latency", Target: "api", Injected: at(12), Landed: true, LandedDetail: "probe 301ms vs 1ms", Reverted: at(17)}},
+		Faults: []observe.FaultRecord{{FailureMode: "slow", Kind: "latency", Target: "api", Injected: at(12), EffectiveAt: at(12.004), Landed: true, LandedDetail: "probe 301ms vs 1ms", RevertCalled: at(16.9), Reverted: at(17), RecoveredAt: at(16.95)}},
 		Hypotheses: []Hypothesis{{
 			Name: "h<script>alert(1)</script>", FailureMode: "slow", Workload: "browse",
 			Verdict: verdict.Verdict{

@@ -49,8 +49,8 @@ func WriteMarkdown(w io.Writer, c Conclusions) error {
 	}
 
 	b.WriteString("\n## Faults\n\n")
-	b.WriteString("| failure mode | fault | target | injected | landed | check | reverted |\n")
-	b.WriteString("|---|---|---|---|---|---|---|\n")
+	b.WriteString("| failure mode | fault | target | injected | effective after | landed | check | reverted | recovered after |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, f := range c.Faults {
 		landed := "yes"
 		if !f.Landed {
@@ -63,8 +63,9 @@ func WriteMarkdown(w io.Writer, c Conclusions) error {
 		if f.RevertError != "" {
 			reverted += " **error**: " + mdCell(f.RevertError)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n",
-			mdCell(f.FailureMode), f.Kind, mdCell(f.Target), offset(c.Start, f.Injected), landed, mdCell(f.LandedDetail), reverted)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			mdCell(f.FailureMode), f.Kind, mdCell(f.Target), offset(c.Start, f.Injected), since(f.Injected, f.EffectiveAt),
+			landed, mdCell(f.LandedDetail), reverted, since(f.RevertCalled, f.RecoveredAt))
 	}
 
 	b.WriteString("\n## Phases\n\n| phase | failure mode | from | to | completed |\n|---|---|---:|---:|---|\n")
@@ -175,4 +176,13 @@ func mdText(s string) string {
 // mdCell escapes text for a Markdown table cell.
 func mdCell(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(mdText(s), "|", "\\|"), "\n", " ")
+}
+
+// since is the time from a to b in milliseconds, or "–" when either is
+// unknown (a fault a probe cannot see is not timed).
+func since(a, b time.Time) string {
+	if a.IsZero() || b.IsZero() {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f ms", float64(b.Sub(a))/float64(time.Millisecond))
 }
