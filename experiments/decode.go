@@ -39,6 +39,7 @@ const (
 	blockWorkload    = "workload"
 	blockFailureMode = "failure_mode"
 	blockHypothesis  = "hypothesis"
+	blockAbort       = "abort"
 )
 
 var fileSchema = bodySchema{
@@ -49,6 +50,7 @@ var fileSchema = bodySchema{
 		{typ: blockWorkload, labels: []string{"name"}, example: `workload "browse" { ... }`},
 		{typ: blockFailureMode, labels: []string{"name"}, example: `failure_mode "cache-slow" { ... }`},
 		{typ: blockHypothesis, labels: []string{"name"}, example: `hypothesis "tolerates-slow-cache" { ... }`},
+		{typ: blockAbort, example: `abort { error_rate = 0.5 }`},
 	},
 }
 
@@ -62,6 +64,9 @@ var experimentSchema = bodySchema{
 		{name: "window"},
 		{name: "sigma"},
 		{name: "threshold"},
+	},
+	elsewhere: map[string]string{
+		blockAbort: "An abort block is not written inside the experiment block: it stands on its own at the top level of the file, like abort { error_rate = 0.5 }. Move it out of the experiment block.",
 	},
 }
 
@@ -89,6 +94,12 @@ type decoder struct {
 	// recovery is the experiment's recovery, or 0 when the experiment
 	// block is missing or invalid.
 	recovery time.Duration
+
+	// phases is the experiment once its phases all decoded and passed
+	// their cross-checks, for the checks of the abort block against
+	// them; nil when the experiment block is missing or a phase is in
+	// error.
+	phases *Experiment
 }
 
 // decodeFile decodes a parsed file into an Experiment.
@@ -125,6 +136,17 @@ func decodeFile(filename string, src []byte, body *hclsyntax.Body) (*Experiment,
 		for _, dup := range exps[1:] {
 			diags = append(diags, errorAt(dup.DefRange(), "Duplicate experiment block",
 				fmt.Sprintf("An experiment block was previously declared at %s. A file holds exactly one experiment: merge the two blocks or move one to its own file.", location(exps[0].DefRange()))))
+		}
+	}
+
+	aborts := c.blocksOf(blockAbort)
+	if len(aborts) > 0 {
+		a, more := d.decodeAbort(aborts[0])
+		diags = append(diags, more...)
+		exp.Abort = a
+		for _, dup := range aborts[1:] {
+			diags = append(diags, errorAt(dup.DefRange(), "Duplicate abort block",
+				fmt.Sprintf("An abort block was previously declared at %s. A file holds at most one abort block: move the limits of this one into it.", location(aborts[0].DefRange()))))
 		}
 	}
 
@@ -191,7 +213,7 @@ func (d *decoder) declare(c *bodyContent) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, blk := range c.blocks {
 		diags = append(diags, checkName(blk)...)
-		if blk.Type == blockExperiment {
+		if blk.Type == blockExperiment || blk.Type == blockAbort {
 			continue // one per file; duplicates are reported by decodeFile
 		}
 		names := d.declared[blk.Type]
@@ -231,6 +253,7 @@ func (d *decoder) setExperimentDefaults(exp *Experiment) {
 	exp.Baseline, exp.Fault, exp.Recovery, exp.Window = DefaultBaseline, DefaultFault, DefaultRecovery, DefaultWindow
 	exp.Sigma, exp.Threshold = DefaultSigma, DefaultThreshold
 	d.recovery = 0
+	d.phases = nil
 }
 
 func (d *decoder) decodeExperiment(blk *hclsyntax.Block, exp *Experiment) hcl.Diagnostics {
@@ -303,6 +326,9 @@ func (d *decoder) decodeExperiment(blk *hclsyntax.Block, exp *Experiment) hcl.Di
 			report(at("window", "recovery"), fmt.Sprintf("The window (%s) is longer than the recovery phase (%s), so the recovery could not be judged. Make the window at most %s, or the recovery phase longer.",
 				exp.Window, exp.Recovery, exp.Recovery))
 		}
+	}
+	if valid {
+		d.phases = exp
 	}
 	if a := c.attrs["sigma"]; a != nil {
 		v, more := numberValue(a)

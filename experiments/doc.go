@@ -1,5 +1,5 @@
 // Package experiments owns the faultline language: the HCL schema of an
-// experiment file, its decoding into the model types (Experiment,
+// experiment file, its decoding into the model types (Experiment, Abort,
 // Component, Workload, FailureMode, Fault, Hypothesis), reference
 // resolution, validation, and the rendering of diagnostics.
 //

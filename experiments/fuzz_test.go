@@ -41,6 +41,8 @@ func FuzzParse(f *testing.F) {
 		"workload \"w\" {\n http {\n target = component[0]\n rate = -0\n }\n}\n",
 		"\xff\xfe experiment \"\u00e9\" {}",
 		"component \"c\" {\n container {\n image = \"c\"\n port = 1\n memory = \"1e999MiB\"\n command = [component.c.url, self.listen]\n build {\n context = \".\"\n }\n }\n}\n",
+		"experiment \"x\" {}\nabort {\n windows = 1e300\n max_duration = \"9223372036s\"\n}\nabort \"x\" {}\n",
+		"experiment \"x\" {\n window = \"500ms\"\n abort {}\n}\nabort {\n error_rat = 1\n windows = -9007199254740993\n then = null\n}\n",
 		"experiment \"x\" {}\ncomponent \"c\" {\n container {\n image = \"c\"\n port = 65535\n env = { A = component.c.port }\n }\n}\n",
 	} {
 		f.Add([]byte(s))

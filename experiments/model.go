@@ -27,6 +27,9 @@ type Experiment struct {
 	// (default 0.10).
 	Threshold float64
 
+	// Abort, when set, holds limits that revert a fault by themselves.
+	Abort *Abort
+
 	Components   []*Component
 	Workloads    []*Workload
 	FailureModes []*FailureMode
@@ -39,6 +42,39 @@ type Experiment struct {
 
 	DeclRange hcl.Range
 }
+
+// Abort is an experiment's `abort { ... }` block: limits that, when a
+// fault phase breaches one, revert the fault at once (self-destructing
+// faults). The breached hypotheses are marked aborted with the reason.
+// Zero fields are off.
+type Abort struct {
+	// OutlierFraction trips when the live judge's outlier fraction of
+	// a hypothesis's workload is above it in Windows consecutive
+	// windows of the fault or recovery phase (0 < f <= 1).
+	OutlierFraction float64
+	// Windows is how many consecutive windows OutlierFraction and
+	// ErrorRate must be breached in (default 1).
+	Windows int
+	// ErrorRate trips when a workload's error rate (failed / all) is
+	// above it in Windows consecutive windows (0 < r <= 1).
+	ErrorRate float64
+	// MaxDuration is a hard limit on the whole run's wall-clock time,
+	// from its start; when it passes, the active fault is reverted and
+	// the run stops.
+	MaxDuration time.Duration
+	// Then is what happens after a fault was aborted on OutlierFraction
+	// or ErrorRate: AbortContinue (default: go on to the recovery phase
+	// and the next failure mode) or AbortStop (end the run).
+	Then string
+
+	DeclRange hcl.Range
+}
+
+// Abort.Then values.
+const (
+	AbortContinue = "continue"
+	AbortStop     = "stop"
+)
 
 // Component is a part of the system under test.
 type Component struct {

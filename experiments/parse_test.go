@@ -217,6 +217,15 @@ func TestParseDetails(t *testing.T) {
 		{"container kind on a process", "container-faults.hcl", 31, `A stop fault acts on a container, but the component "prices" runs as a process: use kill, pause or restart.`},
 		{"process kind on a container", "container-faults.hcl", 44, "The kinds for a container are kill, stop, restart, pause, partition, cpu, memory, exec, loss, bandwidth, latency, jitter, timeout, reset and http_error."},
 		{"container kind did-you-mean", "container-faults.hcl", 48, `Did you mean "stop"?`},
+		{"abort action did-you-mean", "abort-values.hcl", 13, `Did you mean "stop"?`},
+		{"duplicate abort earlier location", "abort-values.hcl", 16, "previously declared at testdata/invalid/abort-values.hcl:8:1."},
+		{"abort takes no label", "abort-values.hcl", 20, "An abort block takes no labels"},
+		{"max_duration names the baseline", "abort-values.hcl", 12, "it must be longer than the baseline (20s)"},
+		{"abort argument did-you-mean", "abort-range.hcl", 10, `Did you mean "error_rate"?`},
+		{"windows advice", "abort-range.hcl", 11, "Make windows at most 10, or lengthen the phases."},
+		{"abort inside experiment", "abort-empty.hcl", 2, "it stands on its own at the top level of the file"},
+		{"empty abort lists the limits", "abort-empty.hcl", 7, "Set at least one of outlier_fraction"},
+		{"then without a windowed limit", "abort-unexpected.hcl", 6, "max_duration always ends the run"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,6 +305,8 @@ func TestParseDecodes(t *testing.T) {
 	proxy := parse(t, "proxy-faults.hcl")
 	process := parse(t, "process-faults.hcl")
 	work := parse(t, "workloads.hcl")
+	guarded := parse(t, "abort.hcl")
+	capped := parse(t, "abort-max-duration.hcl")
 
 	fault := func(exp *Experiment, fm, i int) Fault { return *exp.FailureModes[fm].Faults[i] }
 	dir := filepath.Join("testdata", "valid")
@@ -355,6 +366,10 @@ func TestParseDecodes(t *testing.T) {
 		{"hypothesis", fmt.Sprint(proxy.Hypotheses[1].Name, proxy.Hypotheses[1].Expect, proxy.Hypotheses[1].Within), fmt.Sprint("browse-recovers-from-drops", "recovers", 39*time.Second)},
 		{"steady hypothesis", fmt.Sprint(proxy.Hypotheses[0].Description, proxy.Hypotheses[0].Expect, proxy.Hypotheses[0].Within), fmt.Sprint("Lookups are cached in process", "steady", time.Duration(0))},
 		{"decl range", fmt.Sprint(proxy.Hypotheses[0].DeclRange.Start.Line), "131"},
+		{"no abort block", minimal.Abort == nil, true},
+		{"abort", *guarded.Abort, Abort{OutlierFraction: 0.6, Windows: 3, ErrorRate: 0.25, MaxDuration: 10 * time.Minute, Then: AbortStop, DeclRange: guarded.Abort.DeclRange}},
+		{"abort decl range", fmt.Sprint(guarded.Abort.DeclRange.Start.Line, guarded.Abort.DeclRange.Start.Column), "11 1"},
+		{"abort defaults", *capped.Abort, Abort{MaxDuration: 45 * time.Second, Windows: 1, Then: AbortContinue, DeclRange: capped.Abort.DeclRange}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

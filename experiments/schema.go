@@ -31,6 +31,9 @@ type bodySchema struct {
 	where  string
 	attrs  []attrSpec
 	blocks []blockSpec
+	// elsewhere gives, for block types that belong in another body, the
+	// detail that says where to move them.
+	elsewhere map[string]string
 }
 
 // bodyContent is what content found in a body: known arguments by name and
@@ -104,6 +107,8 @@ func content(body *hclsyntax.Body, def hcl.Range, s bodySchema) (*bodyContent, h
 			case contains(attrNames, blk.Type):
 				suggested[blk.Type] = true
 				detail = fmt.Sprintf("%q is an argument, not a block, in %s: write %s = <value> instead of %s { ... }.", blk.Type, s.where, blk.Type, blk.Type)
+			case s.elsewhere[blk.Type] != "":
+				detail = s.elsewhere[blk.Type]
 			case blk.Type == "endpoint":
 				detail = "An endpoint block is not supported by this version of faultline, which runs components as local processes or containers: use a process or a container block instead."
 			default:
