@@ -14,10 +14,32 @@ type Timeline struct {
 	Phases     []Phase         `json:"phases"`
 	Faults     []FaultRecord   `json:"faults"`
 	Components []ComponentInfo `json:"components"`
+	// Trips are the abort limits that tripped and reverted a fault.
+	Trips []Trip `json:"trips,omitempty"`
 	// Aborted is set when the run stopped before its plan was done;
 	// AbortReason says why.
 	Aborted     bool   `json:"aborted"`
 	AbortReason string `json:"abort_reason,omitempty"`
+}
+
+// Trip is an abort limit that tripped during a fault phase: the fault
+// was reverted at once and the failure mode's hypotheses are aborted.
+type Trip struct {
+	FailureMode string `json:"failure_mode"`
+	// Hypothesis and Workload are the first hypothesis whose workload
+	// breached the limit.
+	Hypothesis string `json:"hypothesis"`
+	Workload   string `json:"workload"`
+	// Limit is "outlier_fraction" or "error_rate"; Reason says what was
+	// measured against it.
+	Limit  string `json:"limit"`
+	Reason string `json:"reason"`
+	// WindowEnd is the end of the window that completed the breach;
+	// Reverted is when the fault's revert returned.
+	WindowEnd time.Time `json:"window_end"`
+	Reverted  time.Time `json:"reverted"`
+	// Stopped reports that the run stopped there (then = "stop").
+	Stopped bool `json:"stopped"`
 }
 
 // Phase names.

@@ -18,7 +18,9 @@ import (
 	"github.com/faultline/faultline/runner/proxy"
 )
 
-// Timeouts for the calls the runner makes outside the phases.
+// Timeouts for the calls the runner makes outside the phases. A
+// container's revert may start it again: it gets its readiness timeout
+// on top.
 const (
 	revertTimeout = 10 * time.Second
 	checkTimeout  = 5 * time.Second
@@ -88,7 +90,13 @@ func Run(ctx context.Context, p *Plan, opts Options) (*Result, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	r := &run{plan: p, opts: opts, collector: &observe.Collector{}}
+	r := &run{plan: p, opts: opts, collector: &observe.Collector{}, limits: newLimits(p.Experiment)}
+	if a := p.Experiment.Abort; a != nil && a.MaxDuration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, a.MaxDuration,
+			fmt.Errorf("the abort limit max_duration (%s) passed", a.MaxDuration))
+		defer cancel()
+	}
 	r.timeline = observe.Timeline{
 		RunID:      opts.RunID,
 		Experiment: p.Experiment.Name,
@@ -97,6 +105,11 @@ func Run(ctx context.Context, p *Plan, opts Options) (*Result, error) {
 	err := r.execute(ctx)
 	r.cleanup(ctx)
 	r.timeline.End = opts.Now()
+	if errors.Is(err, errStopped) {
+		err = nil
+		r.timeline.Aborted = true
+		r.timeline.AbortReason = "stopped: " + r.timeline.Trips[len(r.timeline.Trips)-1].Reason
+	}
 	if err == nil && ctx.Err() != nil {
 		r.timeline.Aborted = true
 		r.timeline.AbortReason = "interrupted: " + context.Cause(ctx).Error()
@@ -123,6 +136,7 @@ type run struct {
 	// recoveries are the watches for the recovery of reverted faults,
 	// collected into their records without holding up the run.
 	recoveries []recoveryWatch
+	limits     *limits
 	stopLoad   context.CancelFunc
 	loadWG     sync.WaitGroup
 }
@@ -268,10 +282,21 @@ func (r *run) faultPhase(ctx context.Context, step Step) error {
 		r.progress(Progress{Kind: KindLanded, FailureMode: fm.Name, Message: fmt.Sprintf("%s on %s %s: %s", f.Kind, target.Name, verb, landed.Detail)})
 	}
 
-	ph.Completed = sleep(ctx, deadline.Sub(r.opts.Now()))
+	trip, completed := r.hold(ctx, fm, ph.Start, deadline)
+	ph.Completed = completed
 	ph.End = r.opts.Now()
 	r.timeline.Phases = append(r.timeline.Phases, ph)
 	r.revertAll(ctx)
+	if trip != nil {
+		trip.Reverted = r.opts.Now()
+		trip.Stopped = r.limits.a.Then == experiments.AbortStop
+		r.timeline.Trips = append(r.timeline.Trips, *trip)
+		r.progress(Progress{Kind: KindProblem, FailureMode: fm.Name, Message: fmt.Sprintf("abort limit %s tripped: %s; fault reverted %s after the window ended",
+			trip.Limit, trip.Reason, trip.Reverted.Sub(trip.WindowEnd).Round(time.Millisecond))})
+		if trip.Stopped {
+			return errStopped
+		}
+	}
 	return nil
 }
 
@@ -287,7 +312,7 @@ func (r *run) revertAll(ctx context.Context) {
 			// Not when interrupted: cleaning up comes first.
 			w = startWatch(ctx, a.target, normal, recoveryWait)
 		}
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revertTimeout)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.target.revertTimeout())
 		err := a.fault.Revert(rctx)
 		cancel()
 		rec.Reverted = r.opts.Now()

@@ -13,6 +13,9 @@ const (
 	Confirmed    Outcome = "confirmed"
 	Refuted      Outcome = "refuted"
 	Inconclusive Outcome = "inconclusive"
+	// Aborted is set by the run, not the judge: an abort limit tripped
+	// during the hypothesis's fault and reverted it early.
+	Aborted Outcome = "aborted"
 )
 
 // Expectation mirrors experiments.Expectation without importing it.

@@ -106,7 +106,7 @@ func runRun(ctx context.Context, e *env, f runFlags, path string) error {
 		return withCode(ExitRuntime, runErr)
 	case concl.Summary.Refuted > 0:
 		return withCode(ExitRefuted, nil)
-	case concl.Aborted || concl.Summary.Inconclusive > 0:
+	case concl.Aborted || concl.Summary.Inconclusive > 0 || concl.Summary.Aborted > 0:
 		return withCode(ExitInconclusive, nil)
 	}
 	return nil
@@ -204,7 +204,7 @@ func writeSummary(w io.Writer, c report.Conclusions, dir string) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Name, expect, strings.ToUpper(string(h.Outcome)), h.Reason)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n%d confirmed, %d refuted, %d inconclusive", c.Summary.Confirmed, c.Summary.Refuted, c.Summary.Inconclusive)
+	fmt.Fprintf(w, "\n%s", c.Summary.Counts())
 	if c.Aborted {
 		fmt.Fprintf(w, "; aborted: %s", c.AbortReason)
 	}

@@ -304,3 +304,87 @@ func TestRunDoubleInterrupt(t *testing.T) {
 		t.Errorf("saw %d component pids, want 2", n)
 	}
 }
+
+// TestRunAbortLimit: an abort limit trips in the first window of the
+// fault, the fault is reverted within a second of that window's end, the
+// failure mode's hypotheses are aborted, and the run goes on to the end.
+func TestRunAbortLimit(t *testing.T) {
+	path := experimentDir(t, "testdata/abort.hcl")
+	runDir := filepath.Join(t.TempDir(), "run")
+	e, out, errb := testEnv()
+	code := execute(context.Background(), e, []string{"run", "--run-dir", runDir, path})
+	if code != ExitInconclusive {
+		t.Fatalf("run = %d, want %d (aborted hypotheses)\n%s%s", code, ExitInconclusive, out, errb)
+	}
+	c := readConclusions(t, runDir)
+	if len(c.Trips) != 1 {
+		t.Fatalf("trips = %+v, want one\n%s", c.Trips, out)
+	}
+	trip := c.Trips[0]
+	if trip.Limit != "outlier_fraction" || trip.Stopped || trip.Hypothesis != "checkout-steady" {
+		t.Errorf("trip = %+v, want outlier_fraction on checkout-steady, not stopped", trip)
+	}
+	fault := c.Faults[0]
+	if took := trip.Reverted.Sub(trip.WindowEnd); took < 0 || took > time.Second {
+		t.Errorf("fault reverted %v after the breaching window ended, want within 1s", took)
+	}
+	if held := fault.Reverted.Sub(fault.Injected); held > 3*time.Second {
+		t.Errorf("fault held %v of its 5s phase, want it cut short", held)
+	}
+	t.Logf("breach in the window ending %s; reverted %v later; fault held %v",
+		trip.WindowEnd.Format("15:04:05.000"), trip.Reverted.Sub(trip.WindowEnd), fault.Reverted.Sub(fault.Injected))
+	for _, h := range c.Hypotheses {
+		if h.Outcome != "aborted" || !strings.Contains(h.Reason, "abort limit outlier_fraction") {
+			t.Errorf("%s = %s (%s), want aborted with the limit named", h.Name, h.Outcome, h.Reason)
+		}
+	}
+	if c.Aborted || c.Summary.Aborted != 2 {
+		t.Errorf("run aborted %v, %d hypotheses aborted; want the run to finish with 2 aborted", c.Aborted, c.Summary.Aborted)
+	}
+	if !strings.Contains(out.String(), "abort limit outlier_fraction tripped") {
+		t.Errorf("progress does not report the trip:\n%s", out)
+	}
+}
+
+// TestRunAbortStopAndMaxDuration: with then = "stop" a trip ends the run;
+// a max_duration shorter than the plan ends it too, reverting the fault.
+func TestRunAbortStopAndMaxDuration(t *testing.T) {
+	tests := []struct {
+		name, from, to string
+		wantReason     string
+		wantTrips      int
+	}{
+		{"then stop", `max_duration     = "5m"`, `max_duration     = "5m"
+  then             = "stop"`, "stopped: workload checkout had", 1},
+		{"max duration", `outlier_fraction = 0.5
+  windows          = 1
+  max_duration     = "5m"`, `max_duration     = "12s"`, "the abort limit max_duration (12s) passed", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := experimentDir(t, "testdata/abort.hcl")
+			data, _ := os.ReadFile(path)
+			if !strings.Contains(string(data), tt.from) {
+				t.Fatalf("testdata/abort.hcl lacks %q", tt.from)
+			}
+			os.WriteFile(path, []byte(strings.Replace(string(data), tt.from, tt.to, 1)), 0o644)
+			runDir := filepath.Join(t.TempDir(), "run")
+			e, out, errb := testEnv()
+			if code := execute(context.Background(), e, []string{"run", "--run-dir", runDir, path}); code != ExitInconclusive {
+				t.Fatalf("run = %d, want %d\n%s%s", code, ExitInconclusive, out, errb)
+			}
+			c := readConclusions(t, runDir)
+			if !c.Aborted || !strings.Contains(c.AbortReason, tt.wantReason) || len(c.Trips) != tt.wantTrips {
+				t.Errorf("aborted %v (%q), %d trips; want aborted with %q, %d trips", c.Aborted, c.AbortReason, len(c.Trips), tt.wantReason, tt.wantTrips)
+			}
+			if f := c.Faults; len(f) != 1 || f[0].Reverted.IsZero() || f[0].RevertError != "" {
+				t.Errorf("faults = %+v, want the fault reverted", f)
+			}
+			for _, comp := range c.Components {
+				if alive(comp.PID) {
+					t.Errorf("component %s (pid %d) still runs", comp.Name, comp.PID)
+				}
+			}
+		})
+	}
+}

@@ -32,8 +32,11 @@ type Conclusions struct {
 	Components []observe.ComponentInfo `json:"components"`
 	Phases     []observe.Phase         `json:"phases"`
 	Faults     []observe.FaultRecord   `json:"faults"`
-	Hypotheses []Hypothesis            `json:"hypotheses"`
-	Summary    Summary                 `json:"summary"`
+	// Trips are the abort limits that tripped (see Hypothesis outcome
+	// "aborted").
+	Trips      []observe.Trip `json:"trips,omitempty"`
+	Hypotheses []Hypothesis   `json:"hypotheses"`
+	Summary    Summary        `json:"summary"`
 	// EventCount is the number of events in events.csv.
 	EventCount int `json:"event_count"`
 }
@@ -67,6 +70,18 @@ type Summary struct {
 	Confirmed    int `json:"confirmed"`
 	Refuted      int `json:"refuted"`
 	Inconclusive int `json:"inconclusive"`
+	// Aborted counts hypotheses whose fault an abort limit reverted.
+	Aborted int `json:"aborted"`
+}
+
+// Counts says the counts in words, e.g. "3 confirmed, 1 refuted, 0
+// inconclusive", with ", 1 aborted" when an abort limit tripped.
+func (s Summary) Counts() string {
+	out := fmt.Sprintf("%d confirmed, %d refuted, %d inconclusive", s.Confirmed, s.Refuted, s.Inconclusive)
+	if s.Aborted > 0 {
+		out += fmt.Sprintf(", %d aborted", s.Aborted)
+	}
+	return out
 }
 
 // Conclude judges every hypothesis of exp on a run's timeline and events.
@@ -95,6 +110,7 @@ func Conclude(exp *experiments.Experiment, tl observe.Timeline, events []observe
 		Components:      tl.Components,
 		Phases:          tl.Phases,
 		Faults:          tl.Faults,
+		Trips:           tl.Trips,
 		EventCount:      len(events),
 	}
 	byWorkload := map[string][]observe.Event{}
@@ -111,7 +127,15 @@ func Conclude(exp *experiments.Experiment, tl observe.Timeline, events []observe
 			WithinSeconds: h.Within.Seconds(),
 		}
 		cs, why := buildCase(h, tl, byWorkload[h.Workload.Name])
-		if why != "" {
+		if t, ok := tripOf(tl, h.FailureMode.Name); ok {
+			hr.Verdict = verdict.Verdict{
+				Hypothesis: h.Name,
+				Expect:     verdict.Expectation(h.Expect),
+				Outcome:    verdict.Aborted,
+				Reason: fmt.Sprintf("aborted: the abort limit %s tripped: %s; the fault was reverted %s after that window ended",
+					t.Limit, t.Reason, t.Reverted.Sub(t.WindowEnd).Round(time.Millisecond)),
+			}
+		} else if why != "" {
 			hr.Verdict = verdict.Verdict{
 				Hypothesis: h.Name,
 				Expect:     verdict.Expectation(h.Expect),
@@ -128,11 +152,23 @@ func Conclude(exp *experiments.Experiment, tl observe.Timeline, events []observe
 			c.Summary.Confirmed++
 		case verdict.Refuted:
 			c.Summary.Refuted++
+		case verdict.Aborted:
+			c.Summary.Aborted++
 		default:
 			c.Summary.Inconclusive++
 		}
 	}
 	return c
+}
+
+// tripOf is the abort trip of failure mode fm, if one tripped.
+func tripOf(tl observe.Timeline, fm string) (observe.Trip, bool) {
+	for _, t := range tl.Trips {
+		if t.FailureMode == fm {
+			return t, true
+		}
+	}
+	return observe.Trip{}, false
 }
 
 // buildCase finds the hypothesis's phases and faults in the timeline. It

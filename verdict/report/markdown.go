@@ -24,8 +24,7 @@ func WriteMarkdown(w io.Writer, c Conclusions) error {
 	if c.Aborted {
 		fmt.Fprintf(b, "> **Aborted:** %s\n\n", mdText(c.AbortReason))
 	}
-	fmt.Fprintf(b, "**%d confirmed, %d refuted, %d inconclusive** of %d hypotheses.\n\n",
-		c.Summary.Confirmed, c.Summary.Refuted, c.Summary.Inconclusive, c.Summary.Hypotheses)
+	fmt.Fprintf(b, "**%s** of %d hypotheses.\n\n", c.Summary.Counts(), c.Summary.Hypotheses)
 
 	b.WriteString("## Hypotheses\n\n")
 	b.WriteString("| hypothesis | failure mode | workload | expect | verdict | peak outliers | fault p99 | reason |\n")
@@ -122,6 +121,8 @@ func outcomeWord(o verdict.Outcome) string {
 		return "confirmed"
 	case verdict.Refuted:
 		return "REFUTED"
+	case verdict.Aborted:
+		return "ABORTED"
 	default:
 		return "inconclusive"
 	}

@@ -1,0 +1,137 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/faultline/faultline/experiments"
+	"github.com/faultline/faultline/observe"
+	"github.com/faultline/faultline/verdict"
+)
+
+// errStopped ends a run whose abort limit said to stop.
+var errStopped = fmt.Errorf("an abort limit tripped and its `then` is %q", experiments.AbortStop)
+
+// limits watches a fault phase against the experiment's abort limits,
+// window by window, with the live judge.
+type limits struct {
+	a      *experiments.Abort
+	window time.Duration
+	// live fits by workload, made at the first fault phase from the
+	// baseline's events.
+	live   map[string]*verdict.Live
+	judge  *verdict.TwoSigma
+	streak map[string]int // consecutive breaching windows by hypothesis
+}
+
+func newLimits(exp *experiments.Experiment) *limits {
+	a := exp.Abort
+	if a == nil || (a.OutlierFraction == 0 && a.ErrorRate == 0) {
+		return nil
+	}
+	return &limits{
+		a:      a,
+		window: exp.Window,
+		judge:  verdict.New(verdict.Options{Window: exp.Window, Sigma: exp.Sigma, Threshold: exp.Threshold}),
+	}
+}
+
+// fit fits the live judge of every workload on the baseline phase's
+// events.
+func (l *limits) fit(tl *observe.Timeline, events []observe.Event, exp *experiments.Experiment) {
+	if l.live != nil {
+		return
+	}
+	l.live = map[string]*verdict.Live{}
+	var span verdict.Span
+	for _, p := range tl.Phases {
+		if p.Name == observe.PhaseBaseline {
+			span = verdict.Span{Start: p.Start, End: p.End}
+		}
+	}
+	for _, w := range exp.Workloads {
+		l.live[w.Name] = l.judge.Live(ofWorkload(events, w.Name), span, w.HTTP.Cohort)
+	}
+}
+
+func ofWorkload(events []observe.Event, name string) []observe.Event {
+	var out []observe.Event
+	for _, e := range events {
+		if e.Labels[observe.LabelWorkload] == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// check scores the window [from, to) of every hypothesis of fm and
+// returns a trip when one breached a limit in the configured number of
+// consecutive windows.
+func (l *limits) check(exp *experiments.Experiment, fm *experiments.FailureMode, events []observe.Event, from, to time.Time) *observe.Trip {
+	var inWindow []observe.Event
+	for _, e := range events {
+		if !e.Time.Before(from) && e.Time.Before(to) {
+			inWindow = append(inWindow, e)
+		}
+	}
+	var trip *observe.Trip
+	for _, h := range exp.Hypotheses {
+		if h.FailureMode != fm {
+			continue
+		}
+		live := l.live[h.Workload.Name]
+		if live == nil {
+			continue
+		}
+		w := live.Score(ofWorkload(inWindow, h.Workload.Name))
+		limit, reason := "", ""
+		switch {
+		case l.a.OutlierFraction > 0 && w.Counted > 0 && w.Fraction() > l.a.OutlierFraction:
+			limit = "outlier_fraction"
+			reason = fmt.Sprintf("workload %s had %.1f%% outliers (%d of %d) in the window ending %s, above the abort limit %.1f%%",
+				h.Workload.Name, 100*w.Fraction(), w.Outliers, w.Counted, to.UTC().Format("15:04:05.000"), 100*l.a.OutlierFraction)
+		case l.a.ErrorRate > 0 && w.Events > 0 && w.ErrorRate() > l.a.ErrorRate:
+			limit = "error_rate"
+			reason = fmt.Sprintf("workload %s had an error rate of %.1f%% (%d of %d) in the window ending %s, above the abort limit %.1f%%",
+				h.Workload.Name, 100*w.ErrorRate(), w.Failures, w.Events, to.UTC().Format("15:04:05.000"), 100*l.a.ErrorRate)
+		}
+		if limit == "" {
+			l.streak[h.Name] = 0
+			continue
+		}
+		l.streak[h.Name]++
+		if l.streak[h.Name] >= l.a.Windows && trip == nil {
+			if l.a.Windows > 1 {
+				reason += fmt.Sprintf(", %d windows in a row", l.streak[h.Name])
+			}
+			trip = &observe.Trip{FailureMode: fm.Name, Hypothesis: h.Name, Workload: h.Workload.Name, Limit: limit, Reason: reason, WindowEnd: to}
+		}
+	}
+	return trip
+}
+
+// hold waits until deadline, checking the abort limits at the end of
+// every window of the phase that began at start. It returns a trip when
+// a limit tripped (the caller reverts), and whether the whole wait
+// passed.
+func (r *run) hold(ctx context.Context, fm *experiments.FailureMode, start, deadline time.Time) (*observe.Trip, bool) {
+	l := r.limits
+	if l == nil {
+		return nil, sleep(ctx, deadline.Sub(r.opts.Now()))
+	}
+	l.streak = map[string]int{}
+	l.fit(&r.timeline, r.collector.Events(), r.plan.Experiment)
+	for from := start; ; from = from.Add(l.window) {
+		to := from.Add(l.window)
+		if to.After(deadline) {
+			return nil, sleep(ctx, deadline.Sub(r.opts.Now()))
+		}
+		if !sleep(ctx, to.Sub(r.opts.Now())) {
+			return nil, false
+		}
+		if trip := l.check(r.plan.Experiment, fm, r.collector.Events(), from, to); trip != nil {
+			return trip, false
+		}
+	}
+}
