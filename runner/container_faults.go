@@ -16,8 +16,12 @@ import (
 )
 
 // stopGrace is how long the stop fault waits for a container to exit on
-// SIGTERM before the engine kills it.
-const stopGrace = 5 * time.Second
+// SIGTERM before the engine kills it; execTimeout bounds an exec fault's
+// command.
+const (
+	stopGrace   = 5 * time.Second
+	execTimeout = 30 * time.Second
+)
 
 // containerFault drives the faults on a container itself: kill, stop,
 // restart, pause, partition, cpu, memory, exec, and loss and bandwidth
@@ -71,7 +75,9 @@ func (p *containerFault) Inject(ctx context.Context) error {
 	case experiments.FaultMemory:
 		p.prevCPUs, p.prevMem, err = c.UpdateResources(ctx, -1, p.f.MemoryBytes)
 	case experiments.FaultExec:
-		p.execCode, p.execOut, err = c.Exec(ctx, p.f.Argv)
+		xctx, cancel := context.WithTimeout(ctx, execTimeout)
+		p.execCode, p.execOut, err = c.Exec(xctx, p.f.Argv)
+		cancel()
 	case experiments.FaultLoss, experiments.FaultBandwidth:
 		err = p.startNetSidecar(ctx)
 	default:
@@ -147,6 +153,16 @@ func (p *containerFault) Check(ctx context.Context) Landed {
 	if err != nil {
 		return Landed{Detail: "not observed: " + err.Error()}
 	}
+	if p.f.Kind == experiments.FaultKill {
+		// A signal other than SIGKILL may take the program a while to
+		// act on.
+		for st.Running && ctx.Err() == nil {
+			time.Sleep(20 * time.Millisecond)
+			if st, err = c.State(ctx); err != nil {
+				return Landed{Detail: "not observed: " + err.Error()}
+			}
+		}
+	}
 	switch p.f.Kind {
 	case experiments.FaultKill, experiments.FaultStop:
 		if st.Running {
@@ -180,7 +196,7 @@ func (p *containerFault) Check(ctx context.Context) Landed {
 		if r := pr.answer(ctx, pr.direct, 500*time.Millisecond); r.ok() {
 			return Landed{Detail: fmt.Sprintf("not observed: container %s was disconnected but %s answered", c.Name(), pr.what())}
 		}
-		return Landed{OK: true, Detail: fmt.Sprintf("observed: container %s is off network %s (the engine reports no attachment, and %s gets no answer)", c.Name(), p.t.Containers.run.Network(), pr.direct)}
+		return Landed{OK: true, Detail: fmt.Sprintf("observed: container %s was disconnected from network %s and its host port %s gets no answer", c.Name(), p.t.Containers.run.Network(), pr.direct)}
 	case experiments.FaultCPU, experiments.FaultMemory:
 		cpus, mem, err := c.UpdateResources(ctx, -1, -1)
 		if err != nil {
@@ -246,9 +262,15 @@ func (p *containerFault) Revert(ctx context.Context) error {
 		}
 	case experiments.FaultCPU, experiments.FaultMemory:
 		_, _, err = c.UpdateResources(ctx, p.prevCPUs, p.prevMem)
+		// A memory limit may have had the program killed.
+		if st, serr := c.State(ctx); err == nil && serr == nil && !st.Running {
+			err = c.Start(ctx)
+		}
 	case experiments.FaultExec:
 		if len(p.f.RevertArgv) > 0 {
-			code, out, xerr := c.Exec(ctx, p.f.RevertArgv)
+			xctx, cancel := context.WithTimeout(ctx, execTimeout)
+			code, out, xerr := c.Exec(xctx, p.f.RevertArgv)
+			cancel()
 			if xerr == nil && code != 0 {
 				xerr = fmt.Errorf("%q exited %d: %s", p.f.RevertArgv, code, strings.TrimSpace(out))
 			}

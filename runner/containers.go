@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/faultline/faultline/experiments"
 	"github.com/faultline/faultline/observe"
@@ -156,6 +157,7 @@ func (r *run) startContainer(ctx context.Context, cp ComponentPlan, public map[s
 	t.Port = port
 	t.Direct = direct
 	t.ProbePath = c.Ready.HTTPPath
+	t.readyTimeout = c.Ready.Timeout
 	addr := direct
 	if cp.Proxy {
 		link, err := r.startProxySidecar(ctx, comp, port, cp.HTTPAware)
@@ -314,4 +316,13 @@ func freePort() (int, error) {
 	}
 	sa, err := splitAddress(a)
 	return sa.Port, err
+}
+
+// revertTimeout bounds a revert on t: revertTimeout, plus the readiness
+// timeout of a container, which a revert may start again.
+func (t *Target) revertTimeout() time.Duration {
+	if t.Container == nil {
+		return revertTimeout
+	}
+	return revertTimeout + t.readyTimeout
 }

@@ -47,6 +47,8 @@ type Target struct {
 	Container  *container.Container
 	Containers *containerRun
 	Port       string
+	// readyTimeout is the container's readiness timeout.
+	readyTimeout time.Duration
 	// Link is the proxy in front of the component (in this process or
 	// in a sidecar), nil if it has none.
 	Link proxy.Controller
