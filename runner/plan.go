@@ -119,7 +119,8 @@ func (p *Plan) Total() time.Duration {
 
 // onLink reports whether a fault of kind k on component c acts on the
 // traffic to it, through a proxy: the proxy kinds on a process, the link
-// kinds on a container (bandwidth on a container shapes its interface).
+// kinds on a container. (Bandwidth is a proxy kind on a process; on a
+// container it shapes the container's own interface instead.)
 func onLink(c *experiments.Component, k experiments.FaultKind) bool {
 	if c.Container != nil {
 		return slices.Contains(experiments.LinkKinds, k)

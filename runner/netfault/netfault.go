@@ -18,8 +18,8 @@ type Landed struct {
 	Detail string `json:"detail"`
 }
 
-// LossTable is the name of the nftables table (family inet) that holds a
-// loss fault. Nothing else in the namespace uses it; Loss.Revert deletes it.
+// LossTable is the name of the nftables table that holds a loss fault:
+// family netdev, or inet on kernels without the egress hook. Nothing else in the namespace uses it; Loss.Revert deletes it.
 const LossTable = "faultline_loss"
 
 // lossModulus is the range numgen draws from: the drop threshold has a

@@ -32,5 +32,5 @@
 // Caveat: the parent-death signal reaches only the group leader. Its own
 // children (for instance the program started by `go run`) are orphaned,
 // not killed, when faultline dies with SIGKILL; start the real binary
-// directly, or use `faultline recover`, for a clean slate after a crash.
+// directly.
 package process
