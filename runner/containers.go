@@ -16,6 +16,7 @@ import (
 	"github.com/faultline/faultline/experiments"
 	"github.com/faultline/faultline/observe"
 	"github.com/faultline/faultline/runner/container"
+	"github.com/faultline/faultline/runner/journal"
 	"github.com/faultline/faultline/runner/proxy"
 )
 
@@ -99,10 +100,15 @@ func (r *run) startContainers(ctx context.Context, public map[string]experiments
 	if runID == "" {
 		runID = "run"
 	}
+	label := container.LabelRun + "=" + runID
+	jid := r.intent(journal.OpCreateNetwork, runID, map[string]any{
+		"engine": "docker", "engine_host": engine.Host(), "name": container.NetworkName(runID), "label": label})
 	cr.run, err = engine.NewRun(ctx, runID)
 	if err != nil {
+		r.outcome(jid, nil, err)
 		return err
 	}
+	r.outcome(jid, nil, nil)
 
 	for _, cp := range cps {
 		if err := r.startContainer(ctx, cp, public); err != nil {
@@ -145,10 +151,15 @@ func (r *run) startContainer(ctx context.Context, cp ComponentPlan, public map[s
 	if spec.Wait.HTTP == "" && spec.Wait.Log == "" {
 		spec.Wait.TCP = true
 	}
+	jid := r.intent(journal.OpStartContainer, comp.Name, map[string]any{
+		"engine": "docker", "engine_host": cr.engine.Host(), "name": container.ContainerName(cr.run.ID(), name),
+		"image": c.Image, "label": container.LabelRun + "=" + cr.run.ID(), "network": cr.run.Network(), "aliases": []string{name}})
 	ctr, err := cr.run.Start(ctx, spec)
 	if err != nil {
+		r.outcome(jid, nil, err)
 		return fmt.Errorf("component %q: %w", comp.Name, err)
 	}
+	r.outcome(jid, map[string]any{"container_id": ctr.ID(), "host_ports": spec.HostPorts}, nil)
 	cr.all = append(cr.all, logged{ctr, comp.Name})
 	direct := "127.0.0.1:" + strconv.Itoa(hostPort)
 	t := r.target(comp.Name)
@@ -210,6 +221,10 @@ func (r *run) startProxySidecar(ctx context.Context, comp *experiments.Component
 	if httpAware {
 		cmd = append(cmd, "--http")
 	}
+	jid := r.intent(journal.OpStartSidecar, comp.Name, map[string]any{
+		"engine": "docker", "engine_host": cr.engine.Host(), "name": container.ContainerName(cr.run.ID(), comp.Name),
+		"image": cr.sidecar, "label": container.LabelRun + "=" + cr.run.ID(), "network": cr.run.Network(),
+		"aliases": []string{comp.Name}, "role": "proxy", "control": "http://127.0.0.1:" + strconv.Itoa(hostCtl)})
 	sc, err := cr.run.Start(ctx, container.Spec{
 		Name:      comp.Name,
 		Image:     cr.sidecar,
@@ -218,6 +233,7 @@ func (r *run) startProxySidecar(ctx context.Context, comp *experiments.Component
 		HostPorts: map[string]int{port: hostData, ctlPort: hostCtl},
 		Wait:      container.Wait{Log: proxyReady},
 	})
+	r.outcome(jid, nil, err)
 	if err != nil {
 		return nil, fmt.Errorf("component %q: start its proxy sidecar: %w", comp.Name, err)
 	}
@@ -241,7 +257,10 @@ func (r *run) closeContainers(ctx context.Context) {
 		}
 	}
 	if cr.run != nil {
-		if err := cr.run.Close(ctx); err != nil {
+		jid := r.intent(journal.OpCleanup, "run", map[string]any{"label": container.LabelRun + "=" + cr.run.ID()})
+		err := cr.run.Close(ctx)
+		r.outcome(jid, nil, err)
+		if err != nil {
 			r.progress(Progress{Kind: KindProblem, Message: fmt.Sprintf("remove containers: %v", err)})
 		}
 	}

@@ -49,6 +49,8 @@ type Target struct {
 	Port       string
 	// readyTimeout is the container's readiness timeout.
 	readyTimeout time.Duration
+	// journalPID is the process's pid the journal knows.
+	journalPID int
 	// Link is the proxy in front of the component (in this process or
 	// in a sidecar), nil if it has none.
 	Link proxy.Controller

@@ -14,6 +14,7 @@ import (
 
 	"github.com/faultline/faultline/experiments"
 	"github.com/faultline/faultline/observe"
+	"github.com/faultline/faultline/runner/journal"
 	"github.com/faultline/faultline/runner/process"
 	"github.com/faultline/faultline/runner/proxy"
 )
@@ -40,6 +41,9 @@ type Options struct {
 	// RunID names the run in the timeline, and on the container engine
 	// the run's network and containers (label faultline.run).
 	RunID string
+	// Journal, when set, gets every action before it is taken and its
+	// outcome after (docs/journal.md); the caller creates and ends it.
+	Journal *journal.Writer
 	// SidecarBinary is a static faultline binary for the sidecar image
 	// (proxies in front of containers, network faults inside them);
 	// the running executable when empty.
@@ -137,8 +141,14 @@ type run struct {
 	// collected into their records without holding up the run.
 	recoveries []recoveryWatch
 	limits     *limits
-	stopLoad   context.CancelFunc
-	loadWG     sync.WaitGroup
+	// journalBroken is set after the first journal write that failed.
+	journalBroken bool
+	// procIDs and linkIDs are the journal ids of the processes and
+	// in-process proxies started, in their slices' order.
+	procIDs  []string
+	linkIDs  []string
+	stopLoad context.CancelFunc
+	loadWG   sync.WaitGroup
 }
 
 type recoveryWatch struct {
@@ -170,6 +180,8 @@ type activeFault struct {
 	record int // index into timeline.Faults
 	target *Target
 	spec   *experiments.Fault
+	// journal is the inject's journal id.
+	journal string
 }
 
 func (r *run) progress(p Progress) {
@@ -218,6 +230,7 @@ func (r *run) phase(ctx context.Context, step Step, d time.Duration) {
 		name = step.FailureMode.Name
 	}
 	r.progress(Progress{Kind: KindPhase, Phase: step.Phase, FailureMode: name, Duration: d})
+	r.journalPhase(step.Phase, name)
 	ph := observe.Phase{Name: step.Phase, FailureMode: name, Start: r.opts.Now()}
 	ph.Completed = sleep(ctx, d)
 	ph.End = r.opts.Now()
@@ -230,6 +243,7 @@ func (r *run) faultPhase(ctx context.Context, step Step) error {
 	fm := step.FailureMode
 	r.collectRecoveries(false)
 	r.progress(Progress{Kind: KindPhase, Phase: step.Phase, FailureMode: fm.Name, Duration: step.Duration})
+	r.journalPhase(step.Phase, fm.Name)
 	ph := observe.Phase{Name: step.Phase, FailureMode: fm.Name, Start: r.opts.Now()}
 	deadline := ph.Start.Add(step.Duration)
 
@@ -249,7 +263,8 @@ func (r *run) faultPhase(ctx context.Context, step Step) error {
 		idx := len(r.timeline.Faults) - 1
 		// Recorded as active before the call: a fault that half
 		// landed must still be reverted.
-		r.active = append(r.active, activeFault{fault: drv, record: idx, target: target, spec: f})
+		jid := r.intent(journal.OpInject, fm.Component.Name, newInjectData(fm.Name, f, target))
+		r.active = append(r.active, activeFault{fault: drv, record: idx, target: target, spec: f, journal: jid})
 		// Probes sent from the inject call on show when the fault takes
 		// effect at the component's address.
 		r.timeline.Faults[idx].Injected = r.opts.Now()
@@ -257,7 +272,10 @@ func (r *run) faultPhase(ctx context.Context, step Step) error {
 		if shows := effectOf(f); shows != nil {
 			w = startWatch(ctx, target, shows, effectWait)
 		}
-		if err := drv.Inject(ctx); err != nil {
+		err = safely(func() error { return drv.Inject(ctx) })
+		r.outcome(jid, nil, err)
+		r.replaced(target)
+		if err != nil {
 			if w != nil {
 				w.result(0)
 			}
@@ -312,9 +330,12 @@ func (r *run) revertAll(ctx context.Context) {
 			// Not when interrupted: cleaning up comes first.
 			w = startWatch(ctx, a.target, normal, recoveryWait)
 		}
+		jid := r.undo(journal.OpRevert, a.journal, nil)
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.target.revertTimeout())
-		err := a.fault.Revert(rctx)
+		err := safely(func() error { return a.fault.Revert(rctx) })
 		cancel()
+		r.outcome(jid, nil, err)
+		r.replaced(a.target)
 		rec.Reverted = r.opts.Now()
 		if w != nil {
 			r.recoveries = append(r.recoveries, recoveryWatch{w: w, record: a.record})
@@ -352,11 +373,14 @@ func (r *run) startComponents(ctx context.Context) error {
 			if want == "" {
 				want = "127.0.0.1:0"
 			}
+			jid := r.intent(journal.OpPlaceProxy, c.Name, map[string]any{"listen": want, "upstream": l, "http": cp.HTTPAware})
 			link, err := proxy.Start(ctx, c.Name, want, l, cp.HTTPAware)
+			r.outcome(jid, map[string]any{"listen": addrOf(link)}, err)
 			if err != nil {
 				return fmt.Errorf("component %q: place proxy on %s: %w", c.Name, want, err)
 			}
 			r.links = append(r.links, link)
+			r.linkIDs = append(r.linkIDs, jid)
 			addr = link.Addr()
 			r.target(c.Name).Link = link
 		}
@@ -388,6 +412,9 @@ func (r *run) startComponents(ctx context.Context) error {
 		for k, v := range env {
 			envList = append(envList, k+"="+v)
 		}
+		envList = append(envList, EnvRunMarker+"="+r.opts.RunID)
+		jid := r.intent(journal.OpStartProcess, c.Name, map[string]any{
+			"argv": argv, "dir": c.Process.Dir, "listen": listen[c.Name], "env_marker": EnvRunMarker + "=" + r.opts.RunID})
 		proc, err := process.Start(ctx, process.Spec{
 			Name:          c.Name,
 			Argv:          argv,
@@ -399,11 +426,15 @@ func (r *run) startComponents(ctx context.Context) error {
 			Log:           logw,
 		})
 		if err != nil {
+			r.outcome(jid, nil, err)
 			return fmt.Errorf("component %s: %w (command run in %s)", c.Name, err, c.Process.Dir)
 		}
+		r.outcome(jid, processInfo(proc.PID()), nil)
 		r.procs = append(r.procs, proc)
+		r.procIDs = append(r.procIDs, jid)
 		t := r.target(c.Name)
 		t.Proc = proc
+		t.journalPID = proc.PID()
 		t.Direct = listen[c.Name]
 		t.ProbePath = c.Process.Ready.HTTPPath
 		addr := public[c.Name]
@@ -485,6 +516,9 @@ func (r *run) componentAddress(name string) string {
 func (r *run) cleanup(ctx context.Context) {
 	if ctx.Err() != nil {
 		r.progress(Progress{Kind: KindProblem, Message: fmt.Sprintf("interrupted (%v): reverting %d active fault(s) and stopping components", context.Cause(ctx), len(r.active))})
+		if r.opts.Journal != nil {
+			r.journalErr(r.opts.Journal.Abort("interrupted: " + context.Cause(ctx).Error()))
+		}
 	}
 	r.revertAll(ctx)
 	r.collectRecoveries(true)
@@ -503,12 +537,16 @@ func (r *run) cleanup(ctx context.Context) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 	defer cancel()
 	for i := len(r.procs) - 1; i >= 0; i-- {
-		if err := r.procs[i].Stop(sctx); err != nil {
+		jid := r.undo(journal.OpStopProcess, r.procIDs[i], processInfo(r.procs[i].PID()))
+		err := r.procs[i].Stop(sctx)
+		r.outcome(jid, nil, err)
+		if err != nil {
 			r.progress(Progress{Kind: KindProblem, Message: fmt.Sprintf("stop %d: %v", r.procs[i].PID(), err)})
 		}
 	}
-	for _, l := range r.links {
-		l.Close()
+	for i, l := range r.links {
+		jid := r.undo(journal.OpRemoveProxy, r.linkIDs[i], nil)
+		r.outcome(jid, nil, l.Close())
 	}
 	r.closeContainers(ctx)
 	for _, l := range r.logs {
@@ -559,4 +597,51 @@ func splitAddress(addr string) (experiments.Address, error) {
 		return experiments.Address{}, fmt.Errorf("address %q: bad port: %w", addr, err)
 	}
 	return experiments.Address{Host: host, Port: n}, nil
+}
+
+// addrOf is the address a link listens on, "" for none.
+func addrOf(l *proxy.Link) string {
+	if l == nil {
+		return ""
+	}
+	return l.Addr()
+}
+
+// safely calls f and turns a panic in it into an error: a fault driver
+// that panics must not take the run, and the revert of everything else,
+// down with it.
+func safely(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return f()
+}
+
+// replaced journals a process target's new pid after a fault or its
+// revert started it again, so that recover finds the process that runs.
+func (r *run) replaced(t *Target) {
+	if t.Proc == nil || r.opts.Journal == nil {
+		return
+	}
+	for i, p := range r.procs {
+		if p != t.Proc {
+			continue
+		}
+		pid := p.PID()
+		if pid == 0 || pid == t.journalPID {
+			return
+		}
+		if t.journalPID != 0 {
+			jid, err := r.opts.Journal.Replace(r.procIDs[i], map[string]any{"argv": nil})
+			r.journalErr(err)
+			r.outcome(jid, processInfo(pid), nil)
+			if jid != "" {
+				r.procIDs[i] = jid
+			}
+		}
+		t.journalPID = pid
+		return
+	}
 }

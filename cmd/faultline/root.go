@@ -52,6 +52,6 @@ input or usage, 3 inconclusive or aborted, 4 runtime error.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return withCode(ExitInvalid, err)
 	})
-	root.AddCommand(newValidate(e), newPlan(e), newRun(e), newAnalyze(e), newSidecar(e))
+	root.AddCommand(newValidate(e), newPlan(e), newRun(e), newAnalyze(e), newRecover(e), newSidecar(e))
 	return root
 }

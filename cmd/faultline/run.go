@@ -15,6 +15,7 @@ import (
 
 	"github.com/faultline/faultline/observe"
 	"github.com/faultline/faultline/runner"
+	"github.com/faultline/faultline/runner/journal"
 	"github.com/faultline/faultline/verdict"
 	"github.com/faultline/faultline/verdict/report"
 )
@@ -80,6 +81,14 @@ func runRun(ctx context.Context, e *env, f runFlags, path string) error {
 		return withCode(ExitRuntime, fmt.Errorf("create run directory: %w", err))
 	}
 
+	warnUnfinished(e, filepath.Dir(dir))
+	host, _ := os.Hostname()
+	jw, err := journal.Create(dir, journal.Record{RunID: runID, Experiment: exp.Name, File: path, PID: os.Getpid(), Host: host})
+	if err != nil {
+		return withCode(ExitRuntime, fmt.Errorf("create the run journal: %w", err))
+	}
+	defer jw.Close()
+
 	pv := &progressView{w: e.stdout, start: start, now: e.now}
 	fmt.Fprintf(e.stdout, "faultline: running %q from %s: %s of phases; writing to %s\n",
 		exp.Name, path, roundDur(plan.Total()), dir)
@@ -89,7 +98,9 @@ func runRun(ctx context.Context, e *env, f runFlags, path string) error {
 		Progress: pv.show,
 		Now:      e.now,
 		RunID:    runID,
+		Journal:  jw,
 	})
+	endJournal(e, jw, res, runErr)
 	if res == nil {
 		return withCode(ExitRuntime, runErr)
 	}
@@ -209,4 +220,46 @@ func writeSummary(w io.Writer, c report.Conclusions, dir string) {
 		fmt.Fprintf(w, "; aborted: %s", c.AbortReason)
 	}
 	fmt.Fprintf(w, "\nRun directory: %s (report.md, conclusions.json, events.csv)\n", dir)
+}
+
+// endJournal writes the journal's end record: completed, aborted, or
+// failed when something could not be undone (the journal then keeps it
+// pending, for faultline recover).
+func endJournal(e *env, jw *journal.Writer, res *runner.Result, runErr error) {
+	outcome := journal.OutcomeCompleted
+	switch {
+	case res == nil:
+		outcome = journal.OutcomeFailed
+	case res.Timeline.Aborted || runErr != nil:
+		outcome = journal.OutcomeAborted
+	}
+	if res != nil {
+		for _, f := range res.Timeline.Faults {
+			if f.RevertError != "" {
+				outcome = journal.OutcomeFailed
+			}
+		}
+	}
+	if err := jw.End(outcome); err != nil {
+		fmt.Fprintf(e.stderr, "faultline: journal: %v\n", err)
+	}
+}
+
+// warnUnfinished tells about runs under dir whose journal shows they did
+// not finish and whose faultline is gone: they may have left faults or
+// components behind. It touches nothing.
+func warnUnfinished(e *env, dir string) {
+	paths, _ := filepath.Glob(filepath.Join(dir, "*", journal.FileName))
+	for _, p := range paths {
+		if busy, err := journal.InUse(p); err != nil || busy {
+			continue
+		}
+		j, err := journal.ReadFile(p)
+		if err != nil || !j.NeedsRecovery() {
+			continue
+		}
+		run := filepath.Dir(p)
+		fmt.Fprintf(e.stderr, "faultline: run %s (faultline pid %d, started %s) did not finish and may have left faults or components behind; `faultline recover %s` undoes what it left\n",
+			run, j.Run().PID, j.Start().Local().Format("2006-01-02 15:04:05"), run)
+	}
 }
