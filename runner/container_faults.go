@@ -220,6 +220,9 @@ func (p *containerFault) Check(ctx context.Context) Landed {
 		if p.execCode != 0 {
 			return Landed{Detail: fmt.Sprintf("not observed: %q exited %d: %s", p.f.Argv, p.execCode, out)}
 		}
+		if out == "" {
+			out = "(no output)"
+		}
 		return Landed{OK: true, Detail: fmt.Sprintf("observed: %q exited 0 in container %s: %s", p.f.Argv, c.Name(), out)}
 	case experiments.FaultLoss, experiments.FaultBandwidth:
 		if p.sidecar == nil || p.applied == "" {
@@ -277,7 +280,12 @@ func (p *containerFault) Revert(ctx context.Context) error {
 			err = xerr
 		}
 	case experiments.FaultLoss, experiments.FaultBandwidth:
-		if p.sidecar != nil {
+		if p.sidecar == nil {
+			// The sidecar may have applied its rules and then failed to
+			// report them (an engine error, an interrupt): clear the
+			// namespace with a sidecar that only reverts.
+			err = p.clearNetwork(ctx)
+		} else {
 			err = p.sidecar.Stop(ctx, stopGrace)
 			if err == nil && !reverted(ctx, p.sidecar) {
 				err = fmt.Errorf("the sidecar stopped without reporting the revert")
@@ -296,6 +304,34 @@ func (p *containerFault) Revert(ctx context.Context) error {
 	}
 	p.injected = false
 	return nil
+}
+
+// clearNetwork runs `faultline sidecar net revert` in the target's
+// network namespace, which removes any loss or bandwidth fault there.
+func (p *containerFault) clearNetwork(ctx context.Context) error {
+	cr := p.t.Containers
+	if cr == nil || cr.sidecar == "" {
+		return nil
+	}
+	if st, err := p.t.Container.State(ctx); err != nil || !st.Running {
+		return err // a stopped container has no namespace left to clear
+	}
+	sidecarSeq.Lock()
+	sidecarSeq.n++
+	n := sidecarSeq.n
+	sidecarSeq.Unlock()
+	sc, err := cr.run.Start(ctx, container.Spec{
+		Name:        fmt.Sprintf("%s-clear-%d", p.t.Name, n),
+		Image:       cr.sidecar,
+		Cmd:         []string{"sidecar", "net", "revert"},
+		CapAdd:      []string{"NET_ADMIN"},
+		NetworkMode: "container:" + p.t.Container.ID(),
+		Wait:        container.Wait{Log: "^reverted", Timeout: 10 * time.Second},
+	})
+	if err != nil {
+		return fmt.Errorf("clear the network namespace: %w", err)
+	}
+	return sc.Remove(ctx)
 }
 
 var revertedLine = regexp.MustCompile(`(?m)^reverted\s*$`)
