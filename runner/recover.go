@@ -104,7 +104,7 @@ func Recover(ctx context.Context, runDir string) (RecoverResult, error) {
 	}
 	// Processes of the run that the journal lost track of (a restart
 	// after the last record) still carry its marker.
-	for _, pid := range markedProcesses(res.RunID) {
+	for _, pid := range MarkedProcesses(res.RunID) {
 		id, _ := w.Intent(journal.OpCleanup, "process "+strconv.Itoa(pid), map[string]any{"pid": pid, "marker": EnvRunMarker + "=" + res.RunID})
 		note(id, fmt.Sprintf("process %d with %s=%s: killed", pid, EnvRunMarker, res.RunID), killGroup(pid))
 	}
@@ -197,9 +197,9 @@ func ignoreGone(err error) error {
 	return err
 }
 
-// markedProcesses lists the processes whose environment holds the run
-// marker of runID.
-func markedProcesses(runID string) []int {
+// MarkedProcesses lists the processes whose environment holds the run
+// marker of runID (EnvRunMarker), but for this one.
+func MarkedProcesses(runID string) []int {
 	if runID == "" {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,7 +69,9 @@ func runRun(ctx context.Context, e *env, f runFlags, path string) error {
 	}
 
 	start := e.now()
-	runID := start.UTC().Format("20060102-150405") + "-" + exp.Name
+	// The run id names the run directory and labels what the run makes
+	// on the engine, so two runs started in the same second must differ.
+	runID := fmt.Sprintf("%s-%s-%04x", start.UTC().Format("20060102-150405"), exp.Name, rand.IntN(1<<16))
 	dir := f.runDir
 	if dir == "" {
 		dir = filepath.Join(f.out, runID)
