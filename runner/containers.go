@@ -90,7 +90,9 @@ func (r *run) startContainers(ctx context.Context, public map[string]experiments
 		}
 	}
 	if r.plan.NeedsSidecarImage() {
-		img, err := sidecarImage(ctx, engine, r.opts.SidecarBinary)
+		img, err := sidecarImage(ctx, engine, r.opts.SidecarBinary, func(tag string) {
+			r.progress(Progress{Kind: KindStart, Message: fmt.Sprintf("building faultline's sidecar image %s from its own binary", tag)})
+		})
 		if err != nil {
 			return err
 		}
@@ -268,10 +270,10 @@ func (r *run) closeContainers(ctx context.Context) {
 }
 
 // sidecarImage returns the tag of an image of faultline's own binary
-// (bin, or the running executable when empty), building it when the
-// engine does not have it yet. The binary must be static: the image is
+// (bin, or the running executable when empty), building it (and telling
+// building) when the engine does not have it yet. The binary must be static: the image is
 // FROM scratch.
-func sidecarImage(ctx context.Context, engine *container.Engine, bin string) (string, error) {
+func sidecarImage(ctx context.Context, engine *container.Engine, bin string, building func(tag string)) (string, error) {
 	if bin == "" {
 		exe, err := os.Executable()
 		if err != nil {
@@ -293,6 +295,7 @@ func sidecarImage(ctx context.Context, engine *container.Engine, bin string) (st
 	} else if ok {
 		return tag, nil
 	}
+	building(tag)
 	dir, err := os.MkdirTemp("", "faultline-sidecar-")
 	if err != nil {
 		return "", err

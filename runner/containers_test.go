@@ -112,7 +112,7 @@ func setupDocker(t *testing.T) *dockerEnv {
 	// run that built the same sources.
 	env := &dockerEnv{engine: engine, cli: cli, sidecar: filepath.Join(dir, "faultline")}
 	buildStatic(t, env.sidecar, "../cmd/faultline", fmt.Sprintf("-X main.version=runner-test-%d-%d", os.Getpid(), time.Now().UnixNano()))
-	tag, err := sidecarImage(ctx, engine, env.sidecar)
+	tag, err := sidecarImage(ctx, engine, env.sidecar, func(string) {})
 	if err != nil {
 		t.Fatalf("sidecar image: %v", err)
 	}

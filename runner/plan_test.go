@@ -164,3 +164,20 @@ func TestDescribeFault(t *testing.T) {
 		})
 	}
 }
+
+func TestCatchUp(t *testing.T) {
+	step := Step{Offset: 20 * time.Second, Duration: 10 * time.Second}
+	tests := []struct {
+		elapsed, want time.Duration
+	}{
+		{20 * time.Second, 10 * time.Second},                             // on time
+		{19 * time.Second, 10 * time.Second},                             // early: the full phase
+		{20*time.Second + 300*time.Millisecond, 9700 * time.Millisecond}, // a revert's 300ms given back
+		{25 * time.Second, 9 * time.Second},                              // never more than maxCatchUp
+	}
+	for _, tt := range tests {
+		if got := catchUp(step, tt.elapsed); got != tt.want {
+			t.Errorf("catchUp(at %v) = %v, want %v", tt.elapsed, got, tt.want)
+		}
+	}
+}

@@ -207,6 +207,7 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	r.startWorkloads(ctx)
 
+	begin := r.opts.Now()
 	for _, step := range r.plan.Steps {
 		if ctx.Err() != nil {
 			return nil
@@ -217,10 +218,23 @@ func (r *run) execute(ctx context.Context) error {
 				return err
 			}
 		default:
-			r.phase(ctx, step, step.Duration)
+			r.phase(ctx, step, catchUp(step, r.opts.Now().Sub(begin)))
 		}
 	}
 	return nil
+}
+
+// maxCatchUp bounds how much of a phase is given up to keep to the plan.
+const maxCatchUp = time.Second
+
+// catchUp is how long step lasts when it starts at elapsed from the
+// start of the plan: the time left to its planned end, so that the time
+// reverts take does not add up over the failure modes, but never less
+// than its duration minus maxCatchUp, so that a slow revert does not
+// leave a recovery phase too short to judge.
+func catchUp(step Step, elapsed time.Duration) time.Duration {
+	late := elapsed - step.Offset
+	return step.Duration - min(max(late, 0), maxCatchUp)
 }
 
 // phase records a phase and waits for its duration or cancellation.

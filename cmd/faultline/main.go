@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log"
 	"os"
@@ -13,11 +15,15 @@ import (
 	"golang.org/x/term"
 )
 
+// hurryGrace is how long a second interrupt leaves the reverts under
+// way before faultline exits.
+const hurryGrace = 2 * time.Second
+
 func main() {
 	// testcontainers-go announces every engine connection on stderr;
 	// faultline reports what it does itself.
 	tclog.SetDefault(log.New(io.Discard, "", 0))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
 	e := &env{
 		stdout: os.Stdout,
 		stderr: os.Stderr,
@@ -25,14 +31,32 @@ func main() {
 		now:    time.Now,
 		tty:    term.IsTerminal(int(os.Stdout.Fd())),
 	}
-	// The first signal cancels ctx: a run reverts its faults and stops
-	// its processes. Then the default action is restored, so that a
-	// second signal ends faultline at once (its processes die with it).
+	// The first signal cancels ctx: a run reverts its faults, stops its
+	// processes, removes its containers and exits 3. A second one gives
+	// the reverts under way hurryGrace more, then exits 3 whatever is
+	// left, which the journal records for `faultline recover`; a third
+	// exits at once. Local processes die with faultline either way.
+	sigs := make(chan os.Signal, 3)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-ctx.Done()
-		stop()
+		s := <-sigs
+		cancel(errors.New(signalName(s)))
+		<-sigs
+		fmt.Fprintf(os.Stderr, "faultline: second interrupt: exiting within %s, whatever the cleanup has not done by then; `faultline recover` undoes what is left\n", hurryGrace)
+		select {
+		case <-time.After(hurryGrace):
+		case <-sigs:
+		}
+		os.Exit(int(ExitInconclusive))
 	}()
 	code := execute(ctx, e, os.Args[1:])
-	stop()
+	signal.Stop(sigs)
 	os.Exit(int(code))
+}
+
+func signalName(s os.Signal) string {
+	if s == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	return "SIGINT"
 }
