@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+
 	"github.com/faultline/faultline/experiments"
 	"github.com/faultline/faultline/runner/container"
 )
@@ -103,5 +106,18 @@ func actuationRun(b *testing.B) (*run, func()) {
 		}
 		b.Fatal(err)
 	}
-	return r, func() { r.cleanup(ctx) }
+	return r, func() {
+		r.cleanup(ctx)
+		// The sidecar image was built from this benchmark's own binary:
+		// no other run can use it.
+		cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+		if err != nil {
+			b.Errorf("remove the sidecar image: %v", err)
+			return
+		}
+		defer cli.Close()
+		if _, err := cli.ImageRemove(ctx, r.containers.sidecar, client.ImageRemoveOptions{Force: true}); err != nil {
+			b.Errorf("remove the sidecar image %s: %v", r.containers.sidecar, err)
+		}
+	}
 }
