@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -121,13 +122,12 @@ func newInjectData(fm string, f *experiments.Fault, t *Target) injectData {
 			d.Network = t.Containers.run.Network()
 		}
 	}
-	if t.Link != nil && onLinkKind(f.Kind) {
+	switch {
+	case t.Link == nil:
+	case t.Container != nil && slices.Contains(experiments.LinkKinds, f.Kind):
+		d.Proxy = "sidecar"
+	case t.Container == nil && f.Kind.IsProxy():
 		d.Proxy = "in-process"
-		if t.Container != nil {
-			d.Proxy = "sidecar"
-		}
 	}
 	return d
 }
-
-func onLinkKind(k experiments.FaultKind) bool { return k.IsProxy() }
