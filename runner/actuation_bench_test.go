@@ -30,6 +30,7 @@ func BenchmarkContainerActuation(b *testing.B) {
 		{Kind: experiments.FaultPause},
 		{Kind: experiments.FaultKill},
 		{Kind: experiments.FaultStop},
+		{Kind: experiments.FaultRestart},
 		{Kind: experiments.FaultPartition},
 		{Kind: experiments.FaultLatency, Delay: 100 * time.Millisecond},
 		{Kind: experiments.FaultHTTPError, Status: 503, Fraction: 1},
