@@ -172,12 +172,20 @@ func (d *decoder) decodeProcess(name string, blk *hclsyntax.Block) (*Process, hc
 func decodeReady(blk *hclsyntax.Block) (Readiness, hcl.Diagnostics) {
 	r := Readiness{Timeout: DefaultReadyTimeout}
 	c, diags := content(blk.Body, blk.DefRange(), readySchema)
+	diags = append(diags, decodeHTTPAndTimeout(c, &r.HTTPPath, &r.Timeout)...)
+	return r, diags
+}
+
+// decodeHTTPAndTimeout decodes the http and timeout arguments that the
+// ready blocks of processes and containers share into path and timeout.
+func decodeHTTPAndTimeout(c *bodyContent, path *string, timeout *time.Duration) hcl.Diagnostics {
+	var diags hcl.Diagnostics
 	if a := c.attrs["http"]; a != nil {
 		s, more := stringValue(a)
 		diags = append(diags, more...)
 		if !more.HasErrors() {
 			diags = append(diags, checkPath(a, s)...)
-			r.HTTPPath = s
+			*path = s
 		}
 	}
 	if a := c.attrs["timeout"]; a != nil {
@@ -185,10 +193,10 @@ func decodeReady(blk *hclsyntax.Block) (Readiness, hcl.Diagnostics) {
 		diags = append(diags, more...)
 		if !more.HasErrors() {
 			diags = append(diags, durationRange(a, v, v > 0 && v <= MaxReadyTimeout, "it must be greater than 0 and at most "+MaxReadyTimeout.String())...)
-			r.Timeout = v
+			*timeout = v
 		}
 	}
-	return r, diags
+	return diags
 }
 
 // checkPath reports a URL path that does not start with "/".

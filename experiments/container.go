@@ -237,28 +237,13 @@ func decodeContainerReady(blk *hclsyntax.Block) (ContainerReadiness, hcl.Diagnos
 		diags = append(diags, errorAt(second.NameRange, "Conflicting readiness checks",
 			fmt.Sprintf("The ready block already waits on %s, set at %s. A container is ready either when its HTTP path answers (http) or when its output prints a line (log), not both: remove one of them.", first.Name, location(first.NameRange))))
 	}
-	if a := httpAttr; a != nil {
-		s, more := stringValue(a)
-		diags = append(diags, more...)
-		if !more.HasErrors() {
-			diags = append(diags, checkPath(a, s)...)
-			r.HTTPPath = s
-		}
-	}
+	diags = append(diags, decodeHTTPAndTimeout(c, &r.HTTPPath, &r.Timeout)...)
 	if a := logAttr; a != nil {
 		s, more := stringValue(a)
 		diags = append(diags, more...)
 		if !more.HasErrors() {
 			diags = append(diags, checkPattern(a, s)...)
 			r.Log = s
-		}
-	}
-	if a := c.attrs["timeout"]; a != nil {
-		v, more := durationValue(a)
-		diags = append(diags, more...)
-		if !more.HasErrors() {
-			diags = append(diags, durationRange(a, v, v > 0 && v <= MaxReadyTimeout, "it must be greater than 0 and at most "+MaxReadyTimeout.String())...)
-			r.Timeout = v
 		}
 	}
 	return r, diags

@@ -102,24 +102,31 @@ func (p *containerFault) startNetSidecar(ctx context.Context) error {
 	} else {
 		args = append(args, "bandwidth", "--rate", strconv.FormatInt(p.f.RateBytes, 10))
 	}
-	sidecarSeq.Lock()
-	sidecarSeq.n++
-	n := sidecarSeq.n
-	sidecarSeq.Unlock()
-	sc, err := cr.run.Start(ctx, container.Spec{
-		Name:        fmt.Sprintf("%s-%s-%d", p.t.Name, p.f.Kind, n),
-		Image:       cr.sidecar,
-		Cmd:         args,
-		CapAdd:      []string{"NET_ADMIN"},
-		NetworkMode: "container:" + p.t.Container.ID(),
-		Wait:        container.Wait{Log: "^applied: ", Timeout: 10 * time.Second},
-	})
+	sc, err := p.netSidecar(ctx, string(p.f.Kind), args, "^applied: ")
 	if err != nil {
 		return err
 	}
 	p.sidecar = sc
 	p.applied = sidecarLine(ctx, sc, "applied: ")
 	return nil
+}
+
+// netSidecar starts faultline's image with args in the target's network
+// namespace, named after the target, what and a sequence number, and
+// waits for a line matching ready.
+func (p *containerFault) netSidecar(ctx context.Context, what string, args []string, ready string) (*container.Container, error) {
+	sidecarSeq.Lock()
+	sidecarSeq.n++
+	n := sidecarSeq.n
+	sidecarSeq.Unlock()
+	return p.t.Containers.run.Start(ctx, container.Spec{
+		Name:        fmt.Sprintf("%s-%s-%d", p.t.Name, what, n),
+		Image:       p.t.Containers.sidecar,
+		Cmd:         args,
+		CapAdd:      []string{"NET_ADMIN"},
+		NetworkMode: "container:" + p.t.Container.ID(),
+		Wait:        container.Wait{Log: ready, Timeout: 10 * time.Second},
+	})
 }
 
 // sidecarLine is the rest of the sidecar's first output line starting
@@ -316,18 +323,7 @@ func (p *containerFault) clearNetwork(ctx context.Context) error {
 	if st, err := p.t.Container.State(ctx); err != nil || !st.Running {
 		return err // a stopped container has no namespace left to clear
 	}
-	sidecarSeq.Lock()
-	sidecarSeq.n++
-	n := sidecarSeq.n
-	sidecarSeq.Unlock()
-	sc, err := cr.run.Start(ctx, container.Spec{
-		Name:        fmt.Sprintf("%s-clear-%d", p.t.Name, n),
-		Image:       cr.sidecar,
-		Cmd:         []string{"sidecar", "net", "revert"},
-		CapAdd:      []string{"NET_ADMIN"},
-		NetworkMode: "container:" + p.t.Container.ID(),
-		Wait:        container.Wait{Log: "^reverted", Timeout: 10 * time.Second},
-	})
+	sc, err := p.netSidecar(ctx, "clear", []string{"sidecar", "net", "revert"}, "^reverted")
 	if err != nil {
 		return fmt.Errorf("clear the network namespace: %w", err)
 	}

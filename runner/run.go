@@ -648,7 +648,7 @@ func (r *run) replaced(t *Target) {
 			return
 		}
 		if t.journalPID != 0 {
-			jid, err := r.opts.Journal.Replace(r.procIDs[i], map[string]any{"argv": nil})
+			jid, err := r.opts.Journal.Replace(r.procIDs[i], nil)
 			r.journalErr(err)
 			r.outcome(jid, processInfo(pid), nil)
 			if jid != "" {

@@ -45,17 +45,15 @@ type analysis struct {
 	p0        float64 // outlier rate windows are tested against
 }
 
-// analyse measures the case from the stream's two passes: baselines
-// and their qualification, windows, excursions, localization and the
-// evidence.
-func (s *Stream) analyse() *analysis {
-	o := s.o
-	a := &analysis{}
+// baselines are every cohort's fitted baseline, qualified or not (with
+// the held-out check counted in the second pass), and whether each
+// qualified, by cohort id.
+func (s *Stream) baselines() ([]CohortBaseline, []bool) {
 	n := s.co.len()
 	for id := len(s.fitted); id < n; id++ {
 		// Cohorts first seen after the baselines were final have no
 		// baseline events.
-		s.fitted = append(s.fitted, fitBaseline(o.Baseline, &fitAcc{}, o.Sigma, o.MinBaseline))
+		s.fitted = append(s.fitted, fitBaseline(s.o.Baseline, &fitAcc{}, s.o.Sigma, s.o.MinBaseline))
 	}
 	baselines := make([]CohortBaseline, n)
 	qualified := make([]bool, n)
@@ -63,10 +61,22 @@ func (s *Stream) analyse() *analysis {
 		b := s.fitted[id].base
 		b.Key, b.Labels = s.co.key(int32(id)), s.co.labels(int32(id))
 		if id < len(s.cand) && s.cand[id] >= 0 {
-			heldOutCheck(&b, s.heldK[s.cand[id]], o.Sigma)
+			heldOutCheck(&b, s.heldK[s.cand[id]], s.o.Sigma)
 		}
 		baselines[id], qualified[id] = b, b.Qualified
-		if b.Qualified {
+	}
+	return baselines, qualified
+}
+
+// analyse measures the case from the stream's two passes: baselines
+// and their qualification, windows, excursions, localization and the
+// evidence.
+func (s *Stream) analyse() *analysis {
+	o := s.o
+	a := &analysis{}
+	baselines, qualified := s.baselines()
+	for _, q := range qualified {
+		if q {
 			a.qualified++
 		}
 	}

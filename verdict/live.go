@@ -42,18 +42,10 @@ func (j *TwoSigma) Live(events []observe.Event, baseline Span, cohort []string) 
 	for _, e := range events[:s.Rescan()] {
 		s.Rescore(e.Time, e.Latency, e.OK, co.labelsID(e.Labels))
 	}
-	l := &Live{co: co, models: make([]model, co.len()), qualified: make([]bool, co.len())}
-	for id := range co.len() {
-		if id >= len(s.fitted) {
-			break
-		}
-		f := s.fitted[id]
-		l.models[id] = f.model
-		if id < len(s.cand) && s.cand[id] >= 0 {
-			b := f.base
-			heldOutCheck(&b, s.heldK[s.cand[id]], j.opts.Sigma)
-			l.qualified[id] = b.Qualified
-		}
+	_, qualified := s.baselines()
+	l := &Live{co: co, models: make([]model, len(qualified)), qualified: qualified}
+	for id := range qualified {
+		l.models[id] = s.fitted[id].model
 	}
 	return l
 }
