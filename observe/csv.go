@@ -78,9 +78,9 @@ func (c *CSVWriter) Write(e Event) error {
 	r[1] = strconv.FormatFloat(e.Latency.Seconds(), 'f', 6, 64)
 	r[2] = strconv.FormatBool(e.OK)
 	r[3] = strconv.Itoa(e.Status)
-	r[4] = e.Error
+	r[4] = csvText(e.Error)
 	for i, name := range c.labels {
-		r[len(fixedColumns)+i] = e.Labels[name]
+		r[len(fixedColumns)+i] = csvText(e.Labels[name])
 	}
 	if err := c.w.Write(r); err != nil {
 		c.err = fmt.Errorf("write event %d: %w", c.written+1, err)
@@ -88,6 +88,16 @@ func (c *CSVWriter) Write(e Event) error {
 	}
 	c.written++
 	return nil
+}
+
+// csvText returns s with each \r\n turned into \n. A CSV reader turns
+// \r\n inside a quoted field into \n, so writing it as it is would not
+// read back the same; a lone \r is kept.
+func csvText(s string) string {
+	if strings.Contains(s, "\r\n") {
+		return strings.ReplaceAll(s, "\r\n", "\n")
+	}
+	return s
 }
 
 // Flush writes the header if no event was written yet, then flushes

@@ -263,6 +263,7 @@ func FuzzReadEvents(f *testing.F) {
 	f.Add("time,latency,ok\n\"1\n")
 	f.Add("time,latency,ok\n1,9223372035.123456,1\n")
 	f.Add("time,latency,ok,m\n0001-01-01T00:00:00+01:00,1,1,\"a\rb\r\n\"\n")
+	f.Add(`{"time":0,"latency":0,"1":"\r\n"}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		events, err := ReadEvents(strings.NewReader(in), "fuzz.csv")
 		if err != nil {
