@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -15,7 +16,7 @@ var AbortActions = []string{AbortContinue, AbortStop}
 
 // abortLimits are the arguments of an abort block that set a limit; the
 // others refine them.
-var abortLimits = []string{"outlier_fraction", "error_rate", "max_duration"}
+var abortLimits = []string{"outlier_fraction", "error_rate", "promql", "max_duration"}
 
 var abortSchema = bodySchema{
 	where: "the abort block",
@@ -23,6 +24,7 @@ var abortSchema = bodySchema{
 		{name: "outlier_fraction"},
 		{name: "windows"},
 		{name: "error_rate"},
+		{name: "promql"},
 		{name: "max_duration"},
 		{name: "then"},
 	},
@@ -47,10 +49,21 @@ func (d *decoder) decodeAbort(blk *hclsyntax.Block) (*Abort, hcl.Diagnostics) {
 			limits[suggest(name, abortSchema.attrNames())] = true
 		}
 	}
-	windowed := limits["outlier_fraction"] || limits["error_rate"]
+	windowed := limits["outlier_fraction"] || limits["error_rate"] || limits["promql"]
 	if !windowed && !limits["max_duration"] {
 		diags = append(diags, errorAt(blk.DefRange(), "Missing abort limit",
-			`This abort block sets no limit, so it would never abort anything. Set at least one of outlier_fraction (the fraction of a window's events that are outliers, like 0.5), error_rate (the fraction of a window's requests that fail, like 0.2) or max_duration (a wall-clock limit on the whole run, like "15m"); windows and then refine the first two. Otherwise remove the block.`))
+			`This abort block sets no limit, so it would never abort anything. Set at least one of outlier_fraction (the fraction of a window's events that are outliers, like 0.5), error_rate (the fraction of a window's requests that fail, like 0.2), promql (a PromQL condition on the experiment's telemetry, true when its result is not empty) or max_duration (a wall-clock limit on the whole run, like "15m"); windows and then refine the first three. Otherwise remove the block.`))
+	}
+	if a := c.attrs["promql"]; a != nil {
+		s, more := stringValue(a)
+		diags = append(diags, more...)
+		if !more.HasErrors() {
+			if strings.TrimSpace(s) == "" {
+				diags = append(diags, errorAt(a.Expr.Range(), "Empty query",
+					`The abort block's promql is empty. Write a PromQL condition that is true (a non-empty result) when the fault must be reverted, like sum(rate(http_requests_total{code=~"5.."}[10s])) > 5.`))
+			}
+			ab.PromQL = s
+		}
 	}
 
 	fraction := func(name, what string, dst *float64) {
@@ -77,7 +90,7 @@ func (d *decoder) decodeAbort(blk *hclsyntax.Block) (*Abort, hcl.Diagnostics) {
 		case more.HasErrors():
 		case !windowed && limits["max_duration"]:
 			diags = append(diags, errorAt(a.NameRange, "Unexpected windows",
-				`The argument "windows" counts the consecutive windows in which outlier_fraction or error_rate must be breached, and this abort block sets neither. Remove windows, or add outlier_fraction or error_rate.`))
+				`The argument "windows" counts the consecutive windows in which outlier_fraction, error_rate or promql must be breached, and this abort block sets none of them. Remove windows, or add one of them.`))
 		case v < 1:
 			diags = append(diags, valueRange(a, float64(v), false, "it counts consecutive windows and must be at least 1")...)
 		case d.phases != nil && v > int64((d.phases.Fault+d.phases.Recovery)/d.phases.Window):
@@ -115,7 +128,7 @@ func (d *decoder) decodeAbort(blk *hclsyntax.Block) (*Abort, hcl.Diagnostics) {
 				fmt.Sprintf(`%q is not an abort action.%s Use "continue" (after the revert, go on to the recovery phase and the next failure mode) or "stop" (after the revert, end the run).`, s, didYouMean(s, AbortActions))))
 		case !windowed && limits["max_duration"]:
 			diags = append(diags, errorAt(a.NameRange, "Unexpected then",
-				`The argument "then" says what happens after outlier_fraction or error_rate trips, and this abort block sets neither: max_duration always ends the run. Remove then, or add outlier_fraction or error_rate.`))
+				`The argument "then" says what happens after outlier_fraction, error_rate or promql trips, and this abort block sets none of them: max_duration always ends the run. Remove then, or add one of them.`))
 		default:
 			ab.Then = s
 		}

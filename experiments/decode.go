@@ -40,6 +40,8 @@ const (
 	blockFailureMode = "failure_mode"
 	blockHypothesis  = "hypothesis"
 	blockAbort       = "abort"
+	blockTelemetry   = "telemetry"
+	blockSignal      = "signal"
 )
 
 var fileSchema = bodySchema{
@@ -51,6 +53,8 @@ var fileSchema = bodySchema{
 		{typ: blockFailureMode, labels: []string{"name"}, example: `failure_mode "cache-slow" { ... }`},
 		{typ: blockHypothesis, labels: []string{"name"}, example: `hypothesis "tolerates-slow-cache" { ... }`},
 		{typ: blockAbort, example: `abort { error_rate = 0.5 }`},
+		{typ: blockTelemetry, labels: []string{"kind"}, example: `telemetry "prometheus" { address = "http://127.0.0.1:9090" }`},
+		{typ: blockSignal, labels: []string{"name"}, example: `signal "p90" { query = "..." }`},
 	},
 }
 
@@ -87,6 +91,9 @@ type decoder struct {
 	components   map[string]*Component
 	workloads    map[string]*Workload
 	failureModes map[string]*FailureMode
+	signals      map[string]*Signal
+	// telemetry is the decoded telemetry block, or nil.
+	telemetry *Telemetry
 
 	// addresses holds the fixed addresses claimed so far.
 	addresses map[string]addressClaim
@@ -112,6 +119,7 @@ func decodeFile(filename string, src []byte, body *hclsyntax.Body) (*Experiment,
 		components:   make(map[string]*Component),
 		workloads:    make(map[string]*Workload),
 		failureModes: make(map[string]*FailureMode),
+		signals:      make(map[string]*Signal),
 		addresses:    make(map[string]addressClaim),
 	}
 	exp := &Experiment{Filename: filename, Dir: d.dir, DeclRange: body.SrcRange}
@@ -183,6 +191,8 @@ func decodeFile(filename string, src []byte, body *hclsyntax.Body) (*Experiment,
 		d.failureModes[fm.Name] = fm
 	}
 
+	diags = append(diags, d.decodeTelemetryBlocks(c, exp)...)
+
 	for _, blk := range c.blocksOf(blockHypothesis) {
 		if !d.isFirst(blk) {
 			continue
@@ -213,7 +223,7 @@ func (d *decoder) declare(c *bodyContent) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, blk := range c.blocks {
 		diags = append(diags, checkName(blk)...)
-		if blk.Type == blockExperiment || blk.Type == blockAbort {
+		if blk.Type == blockExperiment || blk.Type == blockAbort || blk.Type == blockTelemetry {
 			continue // one per file; duplicates are reported by decodeFile
 		}
 		names := d.declared[blk.Type]

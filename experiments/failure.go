@@ -106,6 +106,7 @@ var failureModeSchema = bodySchema{
 	},
 	blocks: []blockSpec{
 		{typ: "fault", labels: []string{"kind"}, example: `fault "latency" { ... }`},
+		{typ: "detection", example: `detection { alert = "CacheDown" within = "60s" }`},
 	},
 }
 
@@ -224,6 +225,13 @@ func (d *decoder) decodeFailureMode(blk *hclsyntax.Block) (*FailureMode, hcl.Dia
 		diags = append(diags, more...)
 		if f != nil {
 			fm.Faults = append(fm.Faults, f)
+		}
+	}
+	for _, db := range c.blocksOf("detection") {
+		det, more := d.decodeDetection(db, fm)
+		diags = append(diags, more...)
+		if det != nil {
+			fm.Detections = append(fm.Detections, det)
 		}
 	}
 	return fm, diags

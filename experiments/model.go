@@ -30,6 +30,11 @@ type Experiment struct {
 	// Abort, when set, holds limits that revert a fault by themselves.
 	Abort *Abort
 
+	// Telemetry, when set, is the Prometheus-compatible API that
+	// Signals are queried from and detection alerts are read from.
+	Telemetry *Telemetry
+	Signals   []*Signal
+
 	Components   []*Component
 	Workloads    []*Workload
 	FailureModes []*FailureMode
@@ -62,8 +67,13 @@ type Abort struct {
 	// from its start; when it passes, the active fault is reverted and
 	// the run stops.
 	MaxDuration time.Duration
-	// Then is what happens after a fault was aborted on OutlierFraction
-	// or ErrorRate: AbortContinue (default: go on to the recovery phase
+	// PromQL, when set, is a condition evaluated every window of a
+	// fault phase on the experiment's telemetry; when it is true (a
+	// non-empty result, or a scalar other than 0) the fault is reverted
+	// at once.
+	PromQL string
+	// Then is what happens after a fault was aborted on OutlierFraction,
+	// ErrorRate or PromQL: AbortContinue (default: go on to the recovery phase
 	// and the next failure mode) or AbortStop (end the run).
 	Then string
 
@@ -226,6 +236,9 @@ type FailureMode struct {
 	Occurrence int // 1-10
 	Detection  int // 1-10
 	Faults     []*Fault
+	// Detections are the alerts meant to detect the failure mode, one
+	// per detection block.
+	Detections []*Detection
 
 	DeclRange hcl.Range
 }
@@ -340,6 +353,9 @@ const (
 	// ExpectRecovers: the workload may degrade during the fault but is
 	// back to steady state within Hypothesis.Within of the revert.
 	ExpectRecovers Expectation = "recovers"
+	// ExpectDetected: the failure mode's detection alerts fire, each
+	// within its Detection.Within of the fault landing.
+	ExpectDetected Expectation = "detected"
 )
 
 // Hypothesis is a claim about a workload under a failure mode.
@@ -347,9 +363,15 @@ type Hypothesis struct {
 	Name        string
 	Description string
 	FailureMode *FailureMode
-	Workload    *Workload
-	Expect      Expectation
-	Within      time.Duration // only for ExpectRecovers
+	// Exactly one of Workload and Signal is set for ExpectSteady and
+	// ExpectRecovers; neither for ExpectDetected.
+	Workload *Workload
+	Signal   *Signal
+	Expect   Expectation
+	Within   time.Duration // only for ExpectRecovers
+	// Alert, for ExpectDetected, narrows the claim to one of the
+	// failure mode's detection alerts; "" means all of them.
+	Alert string
 
 	DeclRange hcl.Range
 }

@@ -12,6 +12,7 @@ var referenceExamples = map[string]string{
 	blockComponent:   "component.shop",
 	blockWorkload:    "workload.browse",
 	blockFailureMode: "failure_mode.cache-slow",
+	blockSignal:      "signal.frontend-p90",
 }
 
 // reference reads an argument that must refer to a block of type typ,
@@ -34,7 +35,7 @@ func (d *decoder) reference(a *hclsyntax.Attribute, typ string) (string, hcl.Dia
 	}
 
 	root := tr.RootName()
-	kinds := []string{blockComponent, blockWorkload, blockFailureMode, blockHypothesis, blockExperiment}
+	kinds := []string{blockComponent, blockWorkload, blockFailureMode, blockHypothesis, blockExperiment, blockSignal}
 	switch {
 	case !contains(kinds, root):
 		return "", hcl.Diagnostics{errorAt(tr.SourceRange(), "Invalid reference",
