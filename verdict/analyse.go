@@ -53,7 +53,7 @@ func (s *Stream) baselines() ([]CohortBaseline, []bool) {
 	for id := len(s.fitted); id < n; id++ {
 		// Cohorts first seen after the baselines were final have no
 		// baseline events.
-		s.fitted = append(s.fitted, fitBaseline(s.o.Baseline, &fitAcc{}, s.o.Sigma, s.o.MinBaseline))
+		s.fitted = append(s.fitted, fitBaseline(s.o.Baseline, &fitAcc{}, s.o.Sigma, s.o.ErrorMargin, s.o.MinBaseline))
 	}
 	baselines := make([]CohortBaseline, n)
 	qualified := make([]bool, n)

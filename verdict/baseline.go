@@ -144,7 +144,7 @@ const (
 func (a *fitAcc) add(kind string, i int, lat time.Duration) {
 	p := &a.parts[i]
 	p.logs.add(logSeconds(lat))
-	if kind == BaselineNormal {
+	if kind == BaselineNormal || kind == BaselineRatio {
 		p.secs.add(lat.Seconds())
 	}
 	if i == heldPart || kind == BaselineEmpirical {
@@ -156,14 +156,18 @@ func (a *fitAcc) add(kind string, i int, lat time.Duration) {
 // by their moments and, for the empirical model, their sketch. Mu and
 // SigmaLn are of ln latency for the log-normal and the empirical model
 // (for the latter only as a description) and of latency in seconds for
-// the normal model. The cohort qualifies when it has at least minN
-// latencies and they vary (ln latency has a positive spread).
-func fitCohort(kind string, logs, secs moments, sk *sketch, sigma float64, minN int) (CohortBaseline, model) {
+// the normal and the ratio model. The cohort qualifies when it has at
+// least minN latencies and they vary (ln latency has a positive spread);
+// under the ratio model they need not vary, since margin bounds the
+// cutoff from below.
+func fitCohort(kind string, logs, secs moments, sk *sketch, sigma, margin float64, minN int) (CohortBaseline, model) {
 	b := CohortBaseline{N: logs.n}
 	b.Mu, b.SigmaLn = logs.meanSD()
 	switch {
 	case b.N < minN:
 		b.Reason = fmt.Sprintf("only %d ok baseline events, need at least %d", b.N, minN)
+	case kind == BaselineRatio:
+		b.Qualified = true
 	case !(b.SigmaLn > 0) || math.IsInf(b.SigmaLn, 0):
 		b.Reason = "baseline latencies do not vary (standard deviation of ln latency is 0)"
 	default:
@@ -174,6 +178,10 @@ func fitCohort(kind string, logs, secs moments, sk *sketch, sigma float64, minN 
 	case BaselineNormal:
 		b.Mu, b.SigmaLn = secs.meanSD()
 		b.Cutoff = b.Mu + sigma*b.SigmaLn
+		m.cutoff = ceilDuration(b.Cutoff)
+	case BaselineRatio:
+		b.Mu, b.SigmaLn = secs.meanSD()
+		b.Cutoff = b.Mu + max(sigma*b.SigmaLn, margin)
 		m.cutoff = ceilDuration(b.Cutoff)
 	case BaselineEmpirical:
 		if sk.n > 0 {
@@ -210,14 +218,14 @@ type fit struct {
 // empty and, when it is large enough for its tail quantile to mean
 // something, a held-out tail quantile within [tailRatioMin,
 // tailRatioMax] times the early fit's cutoff.
-func fitBaseline(kind string, a *fitAcc, sigma float64, minN int) fit {
+func fitBaseline(kind string, a *fitAcc, sigma, margin float64, minN int) fit {
 	early, held := &a.parts[earlyPart], &a.parts[heldPart]
 	var all sketch
 	if kind == BaselineEmpirical {
 		all.merge(&early.sk)
 		all.merge(&held.sk)
 	}
-	b, m := fitCohort(kind, early.logs.merge(held.logs), early.secs.merge(held.secs), &all, sigma, minN)
+	b, m := fitCohort(kind, early.logs.merge(held.logs), early.secs.merge(held.secs), &all, sigma, margin, minN)
 	f := fit{base: b, model: m}
 	if !b.Qualified {
 		return f
@@ -229,14 +237,16 @@ func fitBaseline(kind string, a *fitAcc, sigma float64, minN int) fit {
 		f.base.Reason = "no ok baseline events in the last third of the baseline span, so the held-out check cannot be made"
 		return f
 	}
-	fb, fm := fitCohort(kind, early.logs, early.secs, &early.sk, sigma, 2)
+	fb, fm := fitCohort(kind, early.logs, early.secs, &early.sk, sigma, margin, 2)
 	if !fb.Qualified {
 		f.base.Reason = "the first two thirds of the baseline span do not vary, so the held-out check cannot be made"
 		return f
 	}
 	f.early = fm
 	p := tail(sigma)
-	if float64(h)*p >= tailRatioEvents {
+	// Under the ratio model the cutoff has a floor, so the held-out tail
+	// is not expected to be near it: only the exceedance count is checked.
+	if kind != BaselineRatio && float64(h)*p >= tailRatioEvents {
 		qh := held.sk.quantile(1 - p).Seconds()
 		if fb.Cutoff > 0 && qh > 0 {
 			f.base.TailRatio = qh / fb.Cutoff

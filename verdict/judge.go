@@ -55,11 +55,11 @@ func (o Options) WithDefaults() Options {
 // baseline model. Zero fields are valid (they take defaults).
 func (o Options) Validate() error {
 	switch o.Baseline {
-	case "", BaselineLogNormal, BaselineNormal, BaselineEmpirical:
+	case "", BaselineLogNormal, BaselineNormal, BaselineEmpirical, BaselineRatio:
 		return nil
 	}
-	return fmt.Errorf("unknown baseline model %q (want %q, %q or %q)",
-		o.Baseline, BaselineLogNormal, BaselineNormal, BaselineEmpirical)
+	return fmt.Errorf("unknown baseline model %q (want %q, %q, %q or %q)",
+		o.Baseline, BaselineLogNormal, BaselineNormal, BaselineEmpirical, BaselineRatio)
 }
 
 // TwoSigma is the judge: 2-sigma cohort analysis with per-cohort

@@ -63,7 +63,7 @@ func TestFitCohortLogNormal(t *testing.T) {
 			for _, x := range tt.logs {
 				m.add(x)
 			}
-			b, _ := fitCohort(BaselineLogNormal, m, moments{}, &sketch{}, 2, tt.minN)
+			b, _ := fitCohort(BaselineLogNormal, m, moments{}, &sketch{}, 2, 0.02, tt.minN)
 			if math.Abs(b.Mu-tt.wantMu) > 1e-9 || math.Abs(b.SigmaLn-tt.wantSd) > 1e-9 || b.Qualified != tt.wantQualified {
 				t.Errorf("fitCohort = mu %v sd %v qualified %v, want %v %v %v", b.Mu, b.SigmaLn, b.Qualified, tt.wantMu, tt.wantSd, tt.wantQualified)
 			}

@@ -44,6 +44,7 @@ func TestFitCohort(t *testing.T) {
 		{name: "normal", kind: BaselineNormal, wantCutoff: mean(secs) + 2*sd(secs)},
 		// ceil(4 * 0.977) = 4: the largest value; outliers are above it.
 		{name: "empirical", kind: BaselineEmpirical, wantCutoff: 0.040},
+		{name: "ratio", kind: BaselineRatio, wantCutoff: mean(secs) + max(2*sd(secs), 0.02)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,7 +55,7 @@ func TestFitCohort(t *testing.T) {
 				ms.add(d.Seconds())
 				sk.add(d)
 			}
-			b, m := fitCohort(tt.kind, ml, ms, &sk, 2, 4)
+			b, m := fitCohort(tt.kind, ml, ms, &sk, 2, 0.02, 4)
 			if !b.Qualified || math.Abs(b.Cutoff-tt.wantCutoff) > 1e-12 {
 				t.Fatalf("fitCohort = cutoff %v qualified %v (%s), want %v", b.Cutoff, b.Qualified, b.Reason, tt.wantCutoff)
 			}

@@ -221,7 +221,7 @@ func (s *Stream) finalize() {
 		if id < len(s.fits) {
 			acc = s.fits[id]
 		}
-		f := fitBaseline(s.o.Baseline, &acc, s.o.Sigma, s.o.MinBaseline)
+		f := fitBaseline(s.o.Baseline, &acc, s.o.Sigma, s.o.ErrorMargin, s.o.MinBaseline)
 		s.fitted[id] = f
 		s.cand[id] = -1
 		if f.candidate {

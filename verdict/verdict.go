@@ -88,7 +88,7 @@ type Options struct {
 	// (default 0.01).
 	Alpha float64
 	// Baseline is the per-cohort baseline model: BaselineLogNormal
-	// (default), BaselineNormal or BaselineEmpirical. Any other value
+	// (default), BaselineNormal, BaselineEmpirical or BaselineRatio. Any other value
 	// makes every verdict inconclusive (see Options.Validate).
 	Baseline string
 	// ErrorMargin is how far, as a fraction of requests, a window's
@@ -108,6 +108,13 @@ const (
 	// the normal probability of Sigma (97.7% for Sigma 2) as the
 	// cutoff, with no parametric fit.
 	BaselineEmpirical = "empirical"
+	// BaselineRatio is for values that are a fraction of bad from 0 to
+	// 1 (an error ratio from telemetry), carried as latency seconds: it
+	// fits mean and sd of the value, and an event is an outlier at or
+	// above mean + max(Sigma*sd, ErrorMargin). A baseline that does not
+	// vary (an error ratio that stays 0) qualifies: the margin is its
+	// spread.
+	BaselineRatio = "ratio"
 )
 
 // Judge decides a hypothesis from its case.
