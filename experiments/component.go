@@ -35,6 +35,7 @@ var componentSchema = bodySchema{
 	blocks: []blockSpec{
 		{typ: blockProcess, example: `process { ... }`},
 		{typ: blockContainer, example: `container { ... }`},
+		{typ: blockEndpoint, example: `endpoint { ... }`},
 	},
 }
 
@@ -72,6 +73,9 @@ func (d *decoder) decodeComponent(blk *hclsyntax.Block) (*Component, hcl.Diagnos
 	if a := c.attrs["address"]; a != nil && runtime == blockContainer {
 		diags = append(diags, errorAt(a.NameRange, "Address not allowed",
 			fmt.Sprintf("The component %q runs as a container, which has no fixed address: other containers reach it by its name on the run network (%s:<port>), and workloads through a host port faultline maps to its port. Remove the address.", comp.Name, comp.Name)))
+	} else if a != nil && runtime == blockEndpoint {
+		diags = append(diags, errorAt(a.NameRange, "Address not allowed",
+			fmt.Sprintf("The component %q is an endpoint, whose address is the address argument of its endpoint block, and faultline places no proxy in front of it. Move the address into the endpoint block.", comp.Name)))
 	} else if a != nil {
 		s, more := stringValue(a)
 		diags = append(diags, more...)
@@ -87,7 +91,7 @@ func (d *decoder) decodeComponent(blk *hclsyntax.Block) (*Component, hcl.Diagnos
 
 	var runtimes []*hclsyntax.Block
 	for _, b := range c.blocks {
-		if b.Type == blockProcess || b.Type == blockContainer {
+		if b.Type == blockProcess || b.Type == blockContainer || b.Type == blockEndpoint {
 			runtimes = append(runtimes, b)
 		}
 	}
@@ -95,7 +99,7 @@ func (d *decoder) decodeComponent(blk *hclsyntax.Block) (*Component, hcl.Diagnos
 	case len(runtimes) == 0:
 		if c.unsupported == 0 {
 			diags = append(diags, errorAt(blk.DefRange(), "Missing runtime block",
-				fmt.Sprintf(`The component %q says nothing about how to run it. Add a process block with a command, like command = ["./bin/%s", "-listen", self.listen], or a container block with an image and a port, like image = "faultline/%s:dev" and port = 8080.`, comp.Name, comp.Name, strings.ToLower(comp.Name))))
+				fmt.Sprintf(`The component %q says nothing about how to run it. Add a process block with a command, like command = ["./bin/%s", "-listen", self.listen], or a container block with an image and a port, like image = "faultline/%s:dev" and port = 8080, or an endpoint block with the address of a system already running.`, comp.Name, comp.Name, strings.ToLower(comp.Name))))
 		}
 	default:
 		switch first := runtimes[0]; first.Type {
@@ -107,10 +111,14 @@ func (d *decoder) decodeComponent(blk *hclsyntax.Block) (*Component, hcl.Diagnos
 			ct, more := d.decodeContainer(first)
 			diags = append(diags, more...)
 			comp.Container = ct
+		case blockEndpoint:
+			ep, more := d.decodeEndpoint(first)
+			diags = append(diags, more...)
+			comp.Endpoint = ep
 		}
 		for _, dup := range runtimes[1:] {
 			diags = append(diags, errorAt(dup.DefRange(), "Duplicate runtime block",
-				fmt.Sprintf("A %s block was previously declared for this component at %s. A component has exactly one runtime, a process or a container: remove one of them.", runtimes[0].Type, location(runtimes[0].DefRange()))))
+				fmt.Sprintf("A %s block was previously declared for this component at %s. A component has exactly one runtime, a process, a container or an endpoint: remove one of them.", runtimes[0].Type, location(runtimes[0].DefRange()))))
 		}
 	}
 	return comp, diags

@@ -71,10 +71,11 @@ var containerReadySchema = bodySchema{
 }
 
 // runtimeOf returns the runtime block type of a component body: the type
-// of its first process or container block, or "" when it has none.
+// of its first process, container or endpoint block, or "" when it has
+// none.
 func runtimeOf(body *hclsyntax.Body) string {
 	for _, b := range body.Blocks {
-		if (b.Type == blockProcess || b.Type == blockContainer) && len(b.Labels) == 0 {
+		if (b.Type == blockProcess || b.Type == blockContainer || b.Type == blockEndpoint) && len(b.Labels) == 0 {
 			return b.Type
 		}
 	}

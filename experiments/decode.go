@@ -62,6 +62,7 @@ var experimentSchema = bodySchema{
 	where: "the experiment block",
 	attrs: []attrSpec{
 		{name: "description"},
+		{name: "environment"},
 		{name: "baseline"},
 		{name: "fault"},
 		{name: "recovery"},
@@ -94,6 +95,8 @@ type decoder struct {
 	signals      map[string]*Signal
 	// telemetry is the decoded telemetry block, or nil.
 	telemetry *Telemetry
+	// environment is the experiment's environment argument, or nil.
+	environment *hclsyntax.Attribute
 
 	// addresses holds the fixed addresses claimed so far.
 	addresses map[string]addressClaim
@@ -170,6 +173,7 @@ func decodeFile(filename string, src []byte, body *hclsyntax.Body) (*Experiment,
 		exp.Components = append(exp.Components, comp)
 		d.components[comp.Name] = comp
 	}
+	diags = append(diags, d.checkEnvironment(exp)...)
 
 	for _, blk := range c.blocksOf(blockWorkload) {
 		if !d.isFirst(blk) {
@@ -277,6 +281,9 @@ func (d *decoder) decodeExperiment(blk *hclsyntax.Block, exp *Experiment) hcl.Di
 		s, more := stringValue(a)
 		diags = append(diags, more...)
 		exp.Description = s
+	}
+	if a := c.attrs["environment"]; a != nil {
+		diags = append(diags, d.decodeEnvironment(a, exp)...)
 	}
 	phase := func(name string, dst *time.Duration, lowest time.Duration) bool {
 		a := c.attrs[name]

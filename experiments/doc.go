@@ -50,7 +50,10 @@
 //
 // Which fault kinds a failure mode accepts depends on its component's
 // runtime (Component.FaultKinds): a process takes ProcessKinds and the
-// ProxyKinds; a container takes ContainerKinds and LinkKinds.
+// ProxyKinds; a container takes ContainerKinds and LinkKinds; an endpoint
+// (a running system faultline does not start) takes EndpointKinds, and
+// ToxiproxyKinds when it names a Toxiproxy API. An experiment with an
+// endpoint must name its Environment.
 //
 // # Rendering
 //

@@ -26,10 +26,10 @@ var Directions = []string{"downstream", "upstream"}
 var Signals = []string{"SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT", "SIGABRT", "SIGHUP"}
 
 // AllKinds lists every fault kind: proxy kinds, process kinds, then the
-// kinds only a container accepts.
+// kinds only a container accepts, then http (only on an endpoint).
 var AllKinds = func() []FaultKind {
 	all := append(append([]FaultKind(nil), ProxyKinds...), ProcessKinds...)
-	for _, k := range ContainerKinds {
+	for _, k := range append(append([]FaultKind(nil), ContainerKinds...), EndpointKinds...) {
 		if !containsKind(all, k) {
 			all = append(all, k)
 		}
@@ -39,13 +39,17 @@ var AllKinds = func() []FaultKind {
 
 // FaultKinds returns the kinds a failure mode of the component accepts,
 // by its runtime: ProcessKinds and ProxyKinds for a process,
-// ContainerKinds and LinkKinds for a container, nil without a runtime.
+// ContainerKinds and LinkKinds for a container, EndpointKinds (and
+// ToxiproxyKinds with a Toxiproxy API) for an endpoint, nil without a
+// runtime.
 func (c *Component) FaultKinds() []FaultKind {
 	switch {
 	case c.Process != nil:
 		return kindsFor(blockProcess)
 	case c.Container != nil:
 		return kindsFor(blockContainer)
+	case c.Endpoint != nil:
+		return c.Endpoint.kinds()
 	}
 	return nil
 }
@@ -57,6 +61,8 @@ func kindsFor(runtime string) []FaultKind {
 		return append(append([]FaultKind(nil), ProcessKinds...), ProxyKinds...)
 	case blockContainer:
 		return append(append([]FaultKind(nil), ContainerKinds...), LinkKinds...)
+	case blockEndpoint:
+		return append(append([]FaultKind(nil), EndpointKinds...), ToxiproxyKinds...)
 	}
 	return append([]FaultKind(nil), AllKinds...)
 }
@@ -163,6 +169,11 @@ var containerFaultSchemas = func() map[FaultKind]bodySchema {
 // faultSchema returns the arguments of kind on a runtime; ok is false for
 // an unknown kind.
 func faultSchema(kind FaultKind, runtime string) (s bodySchema, ok bool) {
+	if runtime == blockEndpoint || kind == FaultHTTP {
+		if s, ok := endpointFaultSchemas[kind]; ok {
+			return s, true
+		}
+	}
 	if runtime == blockContainer {
 		if s, ok := containerFaultSchemas[kind]; ok {
 			return s, true
@@ -249,6 +260,8 @@ func decodeFault(blk *hclsyntax.Block, comp *Component) (*Fault, hcl.Diagnostics
 			runtime = blockProcess
 		case comp.Container != nil:
 			runtime = blockContainer
+		case comp.Endpoint != nil:
+			runtime = blockEndpoint
 		}
 	}
 	accepted := kindNames(kindsFor(runtime))
@@ -264,7 +277,12 @@ func decodeFault(blk *hclsyntax.Block, comp *Component) (*Fault, hcl.Diagnostics
 	f := &Fault{Kind: kind, DeclRange: blk.DefRange()}
 	c, diags := content(blk.Body, blk.DefRange(), schema)
 
-	if runtime != "" && !contains(accepted, string(kind)) {
+	if runtime == blockEndpoint || kind == FaultHTTP {
+		diags = append(diags, endpointKindDiags(blk, kind, comp, runtime)...)
+		if kind == FaultHTTP || kind == FaultExec && runtime == blockEndpoint {
+			return f, append(diags, decodeStagingFault(f, c)...)
+		}
+	} else if runtime != "" && !contains(accepted, string(kind)) {
 		summary, acts := "Fault needs a container", "acts on a container"
 		if runtime == blockContainer {
 			summary, acts = "Fault needs a process", "acts through the proxy faultline places in front of a process"

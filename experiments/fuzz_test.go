@@ -44,6 +44,7 @@ func FuzzParse(f *testing.F) {
 		"experiment \"x\" {}\nabort {\n windows = 1e300\n max_duration = \"9223372036s\"\n}\nabort \"x\" {}\n",
 		"experiment \"x\" {\n window = \"500ms\"\n abort {}\n}\nabort {\n error_rat = 1\n windows = -9007199254740993\n then = null\n}\n",
 		"experiment \"x\" {}\ncomponent \"c\" {\n container {\n image = \"c\"\n port = 65535\n env = { A = component.c.port }\n }\n}\n",
+		"experiment \"x\" { environment = \"s\" }\ncomponent \"e\" {\n endpoint {\n address = \"[::1]:1\"\n toxiproxy {\n api = \"http://h\"\n proxy = \"p\"\n }\n }\n}\nfailure_mode \"f\" {\n component = component.e\n severity = 1\n occurrence = 1\n detection = 1\n fault \"http\" {\n inject { url = \"http://h/\" }\n revert {\n url = \"http://h/\"\n headers_env = { A = \"B\" }\n }\n }\n}\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -92,6 +93,14 @@ func FuzzParse(f *testing.F) {
 				_, _, rd = c.Process.Resolve(Runtime{Self: Address{Host: "127.0.0.1", Port: 2}, Components: comps})
 			case c.Container != nil:
 				_, _, rd = c.Container.Resolve(exp.ContainerRuntime(c))
+			case c.Endpoint != nil:
+				// Nothing to resolve; its address must split.
+				if _, err := c.Endpoint.Addr(); err != nil {
+					t.Errorf("endpoint %s after a clean parse: %v", c.Name, err)
+				}
+				if exp.Environment == "" {
+					t.Errorf("endpoint %s without an environment after a clean parse", c.Name)
+				}
 			default:
 				t.Errorf("component %s has no runtime after a clean parse", c.Name)
 			}

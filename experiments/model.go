@@ -30,6 +30,11 @@ type Experiment struct {
 	// Abort, when set, holds limits that revert a fault by themselves.
 	Abort *Abort
 
+	// Environment names the system the endpoint components belong to,
+	// like "staging"; required when there is one, "" otherwise.
+	// faultline run acts on endpoints only when the user allows it.
+	Environment string
+
 	// Telemetry, when set, is the Prometheus-compatible API that
 	// Signals are queried from and detection alerts are read from.
 	Telemetry *Telemetry
@@ -100,6 +105,9 @@ type Component struct {
 	// Exactly one runtime is set.
 	Process   *Process
 	Container *Container
+	// Endpoint is a system already running, which faultline does not
+	// start or stop (staging).
+	Endpoint *Endpoint
 
 	DeclRange hcl.Range
 }
@@ -339,6 +347,15 @@ type Fault struct {
 	// Percent is the share of packets the loss fault drops, 0 < Percent
 	// <= 100, in both directions of the container's interfaces.
 	Percent float64
+
+	// Timeout bounds each command of an exec fault on an endpoint (run
+	// on this machine, where Argv and RevertArgv must exit 0) and each
+	// request of an http fault.
+	Timeout time.Duration
+	// Request and RevertRequest are what an http fault sends at the
+	// inject and at the revert.
+	Request       *HTTPRequest
+	RevertRequest *HTTPRequest
 
 	DeclRange hcl.Range
 }

@@ -206,7 +206,7 @@ func TestParseDetails(t *testing.T) {
 		{"address claimed earlier", "bad-values.hcl", 21, "declared at testdata/invalid/bad-values.hcl:18:13."},
 		{"expectation did-you-mean", "within-on-steady.hcl", 40, `Did you mean "steady"?`},
 		{"window advice", "short-baseline.hcl", 2, "Make the baseline at least 15s, or the window at most 3.333s."},
-		{"endpoint still refused", "unknown-block.hcl", 10, "use a process or a container block instead"},
+		{"runtime block did-you-mean", "unknown-block.hcl", 10, `Did you mean "endpoint"?`},
 		{"memory number is bytes", "container.hcl", 39, `A number is a count of bytes: for 512 mebibytes, write "512MiB".`},
 		{"memory unit did-you-mean", "container.hcl", 47, `Did you mean "MiB"?`},
 		{"image lowercase", "container.hcl", 54, `did you mean "shop:dev"?`},

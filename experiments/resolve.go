@@ -39,9 +39,9 @@ type Runtime struct {
 // ContainerRuntime returns the Runtime the command and env of container
 // component c resolve against: self is "0.0.0.0:<port>", and every
 // container component of the experiment is its name and port on the run
-// network, which is how other containers reach it. Process components are
-// left out: a container cannot reach them, and the parser refuses
-// references to them.
+// network, which is how other containers reach it; an endpoint component
+// is its address as written. Process components are left out: a container
+// cannot reach them, and the parser refuses references to them.
 func (e *Experiment) ContainerRuntime(c *Component) Runtime {
 	rt := Runtime{Components: make(map[string]Address)}
 	if c != nil && c.Container != nil {
@@ -50,6 +50,11 @@ func (e *Experiment) ContainerRuntime(c *Component) Runtime {
 	for _, o := range e.Components {
 		if o.Container != nil {
 			rt.Components[o.Name] = Address{Host: o.Name, Port: o.Container.Port}
+		}
+		if o.Endpoint != nil {
+			if a, err := o.Endpoint.Addr(); err == nil {
+				rt.Components[o.Name] = a
+			}
 		}
 	}
 	return rt

@@ -109,8 +109,6 @@ func content(body *hclsyntax.Body, def hcl.Range, s bodySchema) (*bodyContent, h
 				detail = fmt.Sprintf("%q is an argument, not a block, in %s: write %s = <value> instead of %s { ... }.", blk.Type, s.where, blk.Type, blk.Type)
 			case s.elsewhere[blk.Type] != "":
 				detail = s.elsewhere[blk.Type]
-			case blk.Type == "endpoint":
-				detail = "An endpoint block is not supported by this version of faultline, which runs components as local processes or containers: use a process or a container block instead."
 			default:
 				detail = fmt.Sprintf("A block of type %q is not expected in %s.%s %s", blk.Type, s.where, didYouMean(blk.Type, blockTypes), acceptedBlocks(blockTypes))
 			}

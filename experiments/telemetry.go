@@ -126,8 +126,8 @@ var detectionSchema = bodySchema{
 }
 
 var (
-	envNameRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	labelNameRe = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	envVarNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	labelNameRe  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 )
 
 // decodeTelemetryBlocks decodes the telemetry block and the signal
@@ -202,7 +202,7 @@ func (d *decoder) decodeTelemetry(blk *hclsyntax.Block) (*Telemetry, hcl.Diagnos
 		if more.HasErrors() {
 			return ""
 		}
-		if !envNameRe.MatchString(s) {
+		if !envVarNameRe.MatchString(s) {
 			diags = append(diags, errorAt(a.Expr.Range(), "Invalid environment variable name",
 				fmt.Sprintf("This value is not the name of an environment variable, and is not repeated here in case it is a secret. The argument %q names the variable that holds the secret (letters, digits and '_', like PROM_TOKEN), never the secret itself.", a.Name)))
 			return ""

@@ -31,3 +31,7 @@ const (
 	LabelMethod      = "method"
 	LabelStatusClass = "status_class"
 )
+
+// LabelSignal names the signal a telemetry sample belongs to: a signal's
+// samples are events labelled signal=<name> instead of workload=<name>.
+const LabelSignal = "signal"

@@ -16,6 +16,11 @@ type Timeline struct {
 	Components []ComponentInfo `json:"components"`
 	// Trips are the abort limits that tripped and reverted a fault.
 	Trips []Trip `json:"trips,omitempty"`
+	// Detections are the detection alerts of the failure modes that
+	// were injected, read from the telemetry after the run.
+	Detections []Detection `json:"detections,omitempty"`
+	// Signals says what was read of each signal a hypothesis names.
+	Signals []SignalInfo `json:"signals,omitempty"`
 	// Aborted is set when the run stopped before its plan was done;
 	// AbortReason says why.
 	Aborted     bool   `json:"aborted"`
@@ -84,6 +89,47 @@ type FaultRecord struct {
 	Reverted     time.Time `json:"reverted"`
 	RecoveredAt  time.Time `json:"recovered_at,omitzero"`
 	RevertError  string    `json:"revert_error,omitempty"`
+}
+
+// Detection is the evidence about one alert meant to detect a failure
+// mode: whether it fired after the fault landed, and how soon.
+type Detection struct {
+	FailureMode string `json:"failure_mode"`
+	Alert       string `json:"alert"`
+	// WithinSeconds is how soon the alert had to fire.
+	WithinSeconds float64 `json:"within_seconds"`
+	// From is the moment the fault landed that time to detect counts
+	// from: the first probe that showed it (FaultRecord.EffectiveAt),
+	// or the landed check when no probe can see the kind.
+	From time.Time `json:"from"`
+	// Until is the end of the failure mode's recovery phase: a firing
+	// later than that is not counted for it.
+	Until time.Time `json:"until"`
+	// Fired reports whether the alert started firing between From and
+	// Until; FiredAt is the first firing sample (a rule evaluation
+	// time) and TimeToDetectSeconds is FiredAt - From.
+	Fired               bool      `json:"fired"`
+	FiredAt             time.Time `json:"fired_at,omitzero"`
+	TimeToDetectSeconds float64   `json:"time_to_detect_seconds,omitempty"`
+	// InTime reports that it fired within WithinSeconds.
+	InTime bool `json:"in_time"`
+	// FiringBefore reports that the alert was already firing when the
+	// fault landed, so its firing cannot be put down to the fault.
+	FiringBefore bool `json:"firing_before,omitempty"`
+	// Error says why the alert could not be read.
+	Error string `json:"error,omitempty"`
+}
+
+// SignalInfo is what was read of one signal from the telemetry.
+type SignalInfo struct {
+	Name    string `json:"name"`
+	Series  int    `json:"series"`
+	Samples int    `json:"samples"`
+	// NaN counts samples skipped for having no value (a quantile of no
+	// traffic).
+	NaN int `json:"nan,omitempty"`
+	// Error says why the signal could not be read.
+	Error string `json:"error,omitempty"`
 }
 
 // ComponentInfo records where a component ran.

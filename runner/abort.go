@@ -7,6 +7,7 @@ import (
 
 	"github.com/faultline/faultline/experiments"
 	"github.com/faultline/faultline/observe"
+	"github.com/faultline/faultline/observe/prom"
 	"github.com/faultline/faultline/verdict"
 )
 
@@ -23,18 +24,34 @@ type limits struct {
 	live   map[string]*verdict.Live
 	judge  *verdict.TwoSigma
 	streak map[string]int // consecutive breaching windows by hypothesis
+	// cond evaluates the abort block's promql at a time, with timeout
+	// per call; nil without promql or telemetry.
+	cond    func(ctx context.Context, query string, t time.Time) (bool, string, error)
+	timeout time.Duration
+	// condFailed is set after the first failed evaluation of the
+	// phase, which is reported once.
+	condFailed bool
 }
 
-func newLimits(exp *experiments.Experiment) *limits {
+// promqlKey is the streak key of the promql limit, which is not a
+// hypothesis's.
+const promqlKey = "\x00promql"
+
+func newLimits(exp *experiments.Experiment, tel *prom.Client) *limits {
 	a := exp.Abort
-	if a == nil || (a.OutlierFraction == 0 && a.ErrorRate == 0) {
+	if a == nil || (a.OutlierFraction == 0 && a.ErrorRate == 0 && a.PromQL == "") {
 		return nil
 	}
-	return &limits{
+	l := &limits{
 		a:      a,
 		window: exp.Window,
 		judge:  verdict.New(verdict.Options{Window: exp.Window, Sigma: exp.Sigma, Threshold: exp.Threshold}),
 	}
+	if a.PromQL != "" && tel != nil {
+		l.cond = tel.Condition
+		l.timeout = min(exp.Window, exp.Telemetry.Timeout)
+	}
+	return l
 }
 
 // fit fits the live judge of every workload on the baseline phase's
@@ -49,6 +66,9 @@ func (l *limits) fit(tl *observe.Timeline, events []observe.Event, exp *experime
 		if p.Name == observe.PhaseBaseline {
 			span = verdict.Span{Start: p.Start, End: p.End}
 		}
+	}
+	if l.a.OutlierFraction == 0 && l.a.ErrorRate == 0 {
+		return
 	}
 	for _, w := range exp.Workloads {
 		l.live[w.Name] = l.judge.Live(ofWorkload(events, w.Name), span, w.HTTP.Cohort)
@@ -78,6 +98,9 @@ func (l *limits) check(exp *experiments.Experiment, fm *experiments.FailureMode,
 	var trip *observe.Trip
 	for _, h := range exp.Hypotheses {
 		if h.FailureMode != fm {
+			continue
+		}
+		if h.Workload == nil {
 			continue
 		}
 		live := l.live[h.Workload.Name]
@@ -121,6 +144,7 @@ func (r *run) hold(ctx context.Context, fm *experiments.FailureMode, start, dead
 		return nil, sleep(ctx, deadline.Sub(r.opts.Now()))
 	}
 	l.streak = map[string]int{}
+	l.condFailed = false
 	l.fit(&r.timeline, r.collector.Events(), r.plan.Experiment)
 	for from := start; ; from = from.Add(l.window) {
 		to := from.Add(l.window)
@@ -133,5 +157,43 @@ func (r *run) hold(ctx context.Context, fm *experiments.FailureMode, start, dead
 		if trip := l.check(r.plan.Experiment, fm, r.collector.Events(), from, to); trip != nil {
 			return trip, false
 		}
+		if trip := l.checkPromQL(ctx, fm, to, r.progress); trip != nil {
+			return trip, false
+		}
 	}
+}
+
+// checkPromQL evaluates the abort block's promql at the end of a window
+// and returns a trip when it was true in the configured number of
+// consecutive windows. An evaluation that fails is reported once per
+// phase and counts as not true: a telemetry outage does not revert a
+// fault by itself.
+func (l *limits) checkPromQL(ctx context.Context, fm *experiments.FailureMode, to time.Time, progress func(Progress)) *observe.Trip {
+	if l.cond == nil {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, l.timeout)
+	ok, detail, err := l.cond(cctx, l.a.PromQL, to)
+	cancel()
+	if err != nil {
+		if !l.condFailed && ctx.Err() == nil {
+			l.condFailed = true
+			progress(Progress{Kind: KindProblem, FailureMode: fm.Name, Message: fmt.Sprintf("abort promql could not be evaluated (it counts as not true): %v", err)})
+		}
+		l.streak[promqlKey] = 0
+		return nil
+	}
+	if !ok {
+		l.streak[promqlKey] = 0
+		return nil
+	}
+	l.streak[promqlKey]++
+	if l.streak[promqlKey] < l.a.Windows {
+		return nil
+	}
+	reason := fmt.Sprintf("the abort promql was true at %s: %s", to.UTC().Format("15:04:05.000"), detail)
+	if l.a.Windows > 1 {
+		reason += fmt.Sprintf(", %d windows in a row", l.streak[promqlKey])
+	}
+	return &observe.Trip{FailureMode: fm.Name, Limit: "promql", Reason: reason, WindowEnd: to}
 }

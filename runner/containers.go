@@ -343,6 +343,11 @@ func freePort() (int, error) {
 // revertTimeout bounds a revert on t: revertTimeout, plus the readiness
 // timeout of a container, which a revert may start again.
 func (t *Target) revertTimeout() time.Duration {
+	if t.Staging != nil {
+		// An exec or http fault's revert has its own timeout, up to
+		// experiments.MaxCommandTimeout.
+		return revertTimeout + experiments.MaxCommandTimeout
+	}
 	if t.Container == nil {
 		return revertTimeout
 	}

@@ -14,7 +14,9 @@
 //
 // The fault drivers behind the Fault interface give each fault kind an
 // inject, a check that observes the effect for real, and an idempotent
-// revert.
+// revert. An endpoint component is not started: its faults are the
+// staging drivers (local commands, HTTP requests, toxics on a remote
+// Toxiproxy API), which Recover can also undo from the journal.
 //
 // Runner owns targets, faults and timing. It does not judge: it returns a
 // timeline and the events, and package verdict decides.

@@ -60,6 +60,9 @@ type Target struct {
 	// ProbePath is the HTTP path landed checks request; "" means the
 	// target is probed over plain TCP.
 	ProbePath string
+	// Staging is set for an endpoint component, which faultline does
+	// not start: its faults are the staging drivers (staging.go).
+	Staging *StagingTarget
 }
 
 // FaultOption configures the drivers NewFault returns.
@@ -112,6 +115,9 @@ func NewFault(f *experiments.Fault, t Target, opts ...FaultOption) (Fault, error
 	}
 	if f == nil {
 		return nil, errors.New("no fault")
+	}
+	if t.Staging != nil {
+		return newStagingFault(f, t, cfg)
 	}
 	if t.Container != nil && slices.Contains(experiments.ContainerKinds, f.Kind) {
 		return &containerFault{f: *f, t: t, cfg: cfg}, nil

@@ -108,10 +108,20 @@ type injectData struct {
 	Aliases       []string `json:"aliases,omitempty"`
 	RevertArgv    []string `json:"revert_argv,omitempty"`
 	Proxy         string   `json:"proxy,omitempty"`
+	stagingData
 }
 
-func newInjectData(fm string, f *experiments.Fault, t *Target) injectData {
+// newInjectData returns the undo data of fault f on t, whose driver is
+// drv.
+func newInjectData(fm string, f *experiments.Fault, t *Target, drv Fault) injectData {
 	d := injectData{Kind: string(f.Kind), FailureMode: fm, Params: f, RevertArgv: f.RevertArgv}
+	if s, ok := drv.(stagingDriver); ok {
+		d.stagingData = s.undoData()
+		if d.Toxic != "" {
+			d.Proxy = "toxiproxy"
+		}
+		return d
+	}
 	switch {
 	case t.Proc != nil:
 		d.processData = processInfo(t.Proc.PID())

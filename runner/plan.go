@@ -120,8 +120,13 @@ func (p *Plan) Total() time.Duration {
 // onLink reports whether a fault of kind k on component c acts on the
 // traffic to it, through a proxy: the proxy kinds on a process, the link
 // kinds on a container. (Bandwidth is a proxy kind on a process; on a
-// container it shapes the container's own interface instead.)
+// container it shapes the container's own interface instead.) An
+// endpoint gets no proxy of faultline's: its TCP kinds go through its
+// own Toxiproxy API.
 func onLink(c *experiments.Component, k experiments.FaultKind) bool {
+	if c.Endpoint != nil {
+		return false
+	}
 	if c.Container != nil {
 		return slices.Contains(experiments.LinkKinds, k)
 	}
@@ -290,6 +295,11 @@ func DescribeFault(f *experiments.Fault) string {
 		return fmt.Sprintf("exec %q", f.Argv)
 	case experiments.FaultLoss:
 		return fmt.Sprintf("drop %g%% of packets both ways", f.Percent)
+	case experiments.FaultHTTP:
+		if f.Request == nil || f.RevertRequest == nil {
+			return "http"
+		}
+		return fmt.Sprintf("http %s %s, %s %s at revert", f.Request.Method, f.Request.URL, f.RevertRequest.Method, f.RevertRequest.URL)
 	}
 	return string(f.Kind)
 }

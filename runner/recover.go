@@ -33,7 +33,17 @@ type RecoverResult struct {
 // on them along. It records each undo in the journal and, when nothing
 // failed, ends it as recovered. A second Recover finds nothing to do. It
 // refuses a run whose faultline still holds the journal.
-func Recover(ctx context.Context, runDir string) (RecoverResult, error) {
+//
+// A fault on an endpoint is undone the way its driver reverts it: the
+// exec fault's revert command runs again, the http fault's revert
+// request is sent again (header values read from the environment now),
+// the toxic is removed from the Toxiproxy API. One that fails is
+// reported and stays pending, for the next Recover.
+func Recover(ctx context.Context, runDir string, opts ...RecoverOption) (RecoverResult, error) {
+	cfg := recoverConfig{lookupEnv: os.LookupEnv}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	path := journal.Path(runDir)
 	res := RecoverResult{Run: runDir}
 	if busy, err := journal.InUse(path); err != nil {
@@ -73,6 +83,17 @@ func Recover(ctx context.Context, runDir string) (RecoverResult, error) {
 		case journal.OpInject:
 			var d injectData
 			_ = a.Decode(&d)
+			if d.Environment != "" {
+				id, _ := w.Undo(inv, a.ID(), nil)
+				what, found, err := undoStaging(ctx, d, a.Target(), cfg.lookupEnv)
+				if err != nil {
+					note(id, what, err)
+					continue
+				}
+				res.Done = append(res.Done, what)
+				_ = w.Done(id, map[string]any{"found": found})
+				continue
+			}
 			if d.ContainerID != "" || d.Proxy == "sidecar" {
 				containerInjects = append(containerInjects, a)
 				continue
@@ -126,6 +147,20 @@ func Recover(ctx context.Context, runDir string) (RecoverResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// RecoverOption configures Recover.
+type RecoverOption func(*recoverConfig)
+
+type recoverConfig struct {
+	lookupEnv func(string) (string, bool)
+}
+
+// WithLookupEnv sets how Recover reads the environment variables that
+// headers of http faults on endpoints take their values from (default
+// os.LookupEnv).
+func WithLookupEnv(lookup func(string) (string, bool)) RecoverOption {
+	return func(c *recoverConfig) { c.lookupEnv = lookup }
 }
 
 // removeRun removes everything labelled with the run on the engine and

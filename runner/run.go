@@ -14,6 +14,7 @@ import (
 
 	"github.com/faultline/faultline/experiments"
 	"github.com/faultline/faultline/observe"
+	"github.com/faultline/faultline/observe/prom"
 	"github.com/faultline/faultline/runner/journal"
 	"github.com/faultline/faultline/runner/process"
 	"github.com/faultline/faultline/runner/proxy"
@@ -44,10 +45,19 @@ type Options struct {
 	// Journal, when set, gets every action before it is taken and its
 	// outcome after (docs/journal.md); the caller creates and ends it.
 	Journal *journal.Writer
+	// Telemetry, when set, is the client of the experiment's telemetry
+	// (ConnectTelemetry): the abort block's promql is evaluated on it,
+	// and after the last phase the signals and detection alerts are
+	// read from it.
+	Telemetry *prom.Client
 	// SidecarBinary is a static faultline binary for the sidecar image
 	// (proxies in front of containers, network faults inside them);
 	// the running executable when empty.
 	SidecarBinary string
+	// LookupEnv reads the environment variables that headers of http
+	// faults on endpoints take their values from (default
+	// os.LookupEnv).
+	LookupEnv func(string) (string, bool)
 }
 
 // Progress is one thing that happened during a run, for live display.
@@ -79,6 +89,10 @@ type Result struct {
 	Timeline observe.Timeline
 	// Events holds every workload's events, sorted by time.
 	Events []observe.Event
+	// Signals holds the samples of every signal a hypothesis names, as
+	// events labelled signal=<name>, sorted by time; Timeline.Signals
+	// says what was read of each.
+	Signals []observe.Event
 }
 
 // Run executes the plan: start components behind their proxies, start the
@@ -94,7 +108,7 @@ func Run(ctx context.Context, p *Plan, opts Options) (*Result, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	r := &run{plan: p, opts: opts, collector: &observe.Collector{}, limits: newLimits(p.Experiment)}
+	r := &run{plan: p, opts: opts, collector: &observe.Collector{}, limits: newLimits(p.Experiment, opts.Telemetry)}
 	if a := p.Experiment.Abort; a != nil && a.MaxDuration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, a.MaxDuration,
@@ -109,6 +123,10 @@ func Run(ctx context.Context, p *Plan, opts Options) (*Result, error) {
 	err := r.execute(ctx)
 	r.cleanup(ctx)
 	r.timeline.End = opts.Now()
+	res := &Result{}
+	if err == nil || errors.Is(err, errStopped) {
+		r.collectTelemetry(ctx, res)
+	}
 	if errors.Is(err, errStopped) {
 		err = nil
 		r.timeline.Aborted = true
@@ -122,7 +140,8 @@ func Run(ctx context.Context, p *Plan, opts Options) (*Result, error) {
 		r.timeline.Aborted = true
 		r.timeline.AbortReason = err.Error()
 	}
-	return &Result{Timeline: r.timeline, Events: r.collector.Events()}, err
+	res.Timeline, res.Events = r.timeline, r.collector.Events()
+	return res, err
 }
 
 type run struct {
@@ -277,7 +296,7 @@ func (r *run) faultPhase(ctx context.Context, step Step) error {
 		idx := len(r.timeline.Faults) - 1
 		// Recorded as active before the call: a fault that half
 		// landed must still be reverted.
-		jid := r.intent(journal.OpInject, fm.Component.Name, newInjectData(fm.Name, f, target))
+		jid := r.intent(journal.OpInject, fm.Component.Name, newInjectData(fm.Name, f, target, drv))
 		r.active = append(r.active, activeFault{fault: drv, record: idx, target: target, spec: f, journal: jid})
 		// Probes sent from the inject call on show when the fault takes
 		// effect at the component's address.
@@ -370,6 +389,9 @@ func (r *run) startComponents(ctx context.Context) error {
 	r.targets = map[string]*Target{}
 	listen := map[string]string{}
 	public := map[string]experiments.Address{}
+	if err := r.startEndpoints(ctx, public); err != nil {
+		return err
+	}
 
 	for _, cp := range r.plan.Components {
 		c := cp.Component

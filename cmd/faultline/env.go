@@ -13,6 +13,10 @@ type env struct {
 	now            func() time.Time
 	// tty reports whether stdout is a terminal (colour, live progress).
 	tty bool
+	// stdin is read for confirmations, only when stdinTTY reports
+	// that it is a terminal.
+	stdin    io.Reader
+	stdinTTY bool
 }
 
 // color reports whether output may use ANSI colour.

@@ -30,6 +30,9 @@ func main() {
 		getenv: os.Getenv,
 		now:    time.Now,
 		tty:    term.IsTerminal(int(os.Stdout.Fd())),
+		stdin:  os.Stdin,
+		// Prompts need a person at a terminal on both ends.
+		stdinTTY: term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stderr.Fd())),
 	}
 	// The first signal cancels ctx: a run reverts its faults, stops its
 	// processes, removes its containers and exits 3. A second one gives

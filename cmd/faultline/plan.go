@@ -55,14 +55,21 @@ type planView struct {
 	Steps         []planStep      `json:"steps"`
 	Hypotheses    []planHypo      `json:"hypotheses"`
 	Skipped       []string        `json:"skipped_failure_modes"`
+	// Environment is the experiment's environment, set when it has
+	// endpoint components.
+	Environment string `json:"environment,omitempty"`
 }
 
 type planComponent struct {
 	Name string `json:"name"`
-	// Runtime is "process" or "container"; Image a container's image.
+	// Runtime is "process", "container" or "endpoint"; Image a
+	// container's image; Address an endpoint's, and Toxiproxy its
+	// Toxiproxy API and proxy.
 	Runtime   string   `json:"runtime"`
 	Command   string   `json:"command"`
 	Image     string   `json:"image,omitempty"`
+	Address   string   `json:"address,omitempty"`
+	Toxiproxy string   `json:"toxiproxy,omitempty"`
 	Proxy     bool     `json:"proxy"`
 	HTTPAware bool     `json:"http_aware"`
 	DependsOn []string `json:"depends_on"`
@@ -88,9 +95,13 @@ type planStep struct {
 type planHypo struct {
 	Name        string `json:"name"`
 	FailureMode string `json:"failure_mode"`
-	Workload    string `json:"workload"`
-	Expect      string `json:"expect"`
-	Within      string `json:"within,omitempty"`
+	// Workload or Signal is what the hypothesis is judged on; Alerts
+	// the alerts a "detected" hypothesis expects, with their within.
+	Workload string   `json:"workload,omitempty"`
+	Signal   string   `json:"signal,omitempty"`
+	Alerts   []string `json:"alerts,omitempty"`
+	Expect   string   `json:"expect"`
+	Within   string   `json:"within,omitempty"`
 }
 
 func newPlanView(p *runner.Plan) planView {
@@ -108,6 +119,12 @@ func newPlanView(p *runner.Plan) planView {
 			pc.Runtime, pc.Command = "process", comp.Process.CommandText
 		case comp.Container != nil:
 			pc.Runtime, pc.Command, pc.Image = "container", comp.Container.CommandText, comp.Container.Image
+		case comp.Endpoint != nil:
+			pc.Runtime, pc.Address = "endpoint", comp.Endpoint.Address
+			if tp := comp.Endpoint.Toxiproxy; tp != nil {
+				pc.Toxiproxy = fmt.Sprintf("%s proxy %q", tp.API, tp.Proxy)
+			}
+			v.Environment = exp.Environment
 		}
 		v.Components = append(v.Components, pc)
 	}
@@ -128,7 +145,19 @@ func newPlanView(p *runner.Plan) planView {
 		v.Steps = append(v.Steps, ps)
 	}
 	for _, h := range exp.Hypotheses {
-		ph := planHypo{Name: h.Name, FailureMode: h.FailureMode.Name, Workload: h.Workload.Name, Expect: string(h.Expect)}
+		ph := planHypo{Name: h.Name, FailureMode: h.FailureMode.Name, Expect: string(h.Expect)}
+		switch {
+		case h.Workload != nil:
+			ph.Workload = h.Workload.Name
+		case h.Signal != nil:
+			ph.Signal = h.Signal.Name
+		default:
+			for _, d := range h.FailureMode.Detections {
+				if h.Alert == "" || h.Alert == d.Alert {
+					ph.Alerts = append(ph.Alerts, fmt.Sprintf("%s within %s", d.Alert, d.Within))
+				}
+			}
+		}
 		if h.Within > 0 {
 			ph.Within = h.Within.String()
 		}
@@ -153,6 +182,9 @@ func writePlan(w io.Writer, p *runner.Plan, format string) error {
 	}
 	b := &strings.Builder{}
 	fmt.Fprintf(b, "Plan for experiment %q (%s): %s of phases\n\n", v.Experiment, v.File, roundDur(p.Total()))
+	if v.Environment != "" {
+		fmt.Fprintf(b, "Environment %q: the endpoints below are not started by faultline; a run acts on them only with --allow-staging or when confirmed at a prompt.\n\n", v.Environment)
+	}
 	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "Components, in start order:")
 	for _, c := range v.Components {
@@ -164,6 +196,12 @@ func writePlan(w io.Writer, p *runner.Plan, format string) error {
 			}
 		}
 		what := c.Command
+		if c.Runtime == "endpoint" {
+			what, proxy = "endpoint "+c.Address, "not started by faultline"
+			if c.Toxiproxy != "" {
+				proxy += ", Toxiproxy " + c.Toxiproxy
+			}
+		}
 		if c.Runtime == "container" {
 			what = "container " + c.Image
 			if c.Command != "" {
@@ -203,7 +241,14 @@ func writePlan(w io.Writer, p *runner.Plan, format string) error {
 		if h.Within != "" {
 			expect += " within " + h.Within
 		}
-		fmt.Fprintf(tw, "  %s\t%s\tunder %s, workload %s\n", h.Name, expect, h.FailureMode, h.Workload)
+		on := "workload " + h.Workload
+		switch {
+		case h.Signal != "":
+			on = "signal " + h.Signal
+		case h.Workload == "":
+			on = "alert " + strings.Join(h.Alerts, ", ")
+		}
+		fmt.Fprintf(tw, "  %s\t%s\tunder %s, %s\n", h.Name, expect, h.FailureMode, on)
 	}
 	if err := tw.Flush(); err != nil {
 		return withCode(ExitRuntime, err)

@@ -24,8 +24,10 @@ func newRecover(e *env) *cobra.Command {
 		Long: `Recover reads the journal of a run that did not finish (faultline was killed,
 or the machine went down) and undoes what it left: it resumes and kills the
 run's processes and removes every container and network labelled with the
-run, which takes the faults on them along. It records what it did in the
-journal. Running it again is safe: it finds nothing left to do.
+run, which takes the faults on them along. Faults on endpoints (staging) are
+undone as their revert does it: the revert command runs, the revert request
+is sent (header values read from the environment), the toxic is removed. It
+records what it did in the journal. Running it again is safe: it finds nothing left to do.
 
 With --all it recovers every unfinished run under --out (default runs). A run
 whose faultline is still going is refused.
@@ -55,7 +57,7 @@ journal then still shows it), 2 for a bad journal or usage.`,
 			}
 			failed := false
 			for _, dir := range dirs {
-				res, err := runner.Recover(cmd.Context(), dir)
+				res, err := runner.Recover(cmd.Context(), dir, runner.WithLookupEnv(e.lookupEnv))
 				switch {
 				case err != nil && !f.all:
 					return withCode(ExitInvalid, fmt.Errorf("recover %s: %w", dir, err))

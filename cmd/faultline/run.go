@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -22,9 +23,13 @@ import (
 )
 
 type runFlags struct {
-	out    string
-	runDir string
-	dryRun bool
+	out        string
+	runDir     string
+	dryRun     bool
+	prometheus string
+	// allowStaging lets the run act on the environment of the
+	// experiment's endpoints (staging.go).
+	allowStaging bool
 }
 
 func newRun(e *env) *cobra.Command {
@@ -55,6 +60,8 @@ Exit codes: 0 all confirmed, 1 a hypothesis refuted, 2 invalid input,
 	cmd.Flags().StringVar(&f.out, "out", "runs", "directory under which the run directory <timestamp>-<name> is created")
 	cmd.Flags().StringVar(&f.runDir, "run-dir", "", "exact run directory to write (overrides --out; must not exist or be empty)")
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "print the plan and touch nothing")
+	cmd.Flags().BoolVar(&f.allowStaging, "allow-staging", false, "let the run act on the environment its endpoint components belong to (otherwise asked at a terminal, refused elsewhere)")
+	cmd.Flags().StringVar(&f.prometheus, "prometheus", "", "base URL of the Prometheus-compatible API to read signals and alerts from, replacing the telemetry block's address")
 	return cmd
 }
 
@@ -66,6 +73,19 @@ func runRun(ctx context.Context, e *env, f runFlags, path string) error {
 	plan := runner.NewPlan(exp)
 	if f.dryRun {
 		return writePlan(e.stdout, plan, "text")
+	}
+	if err := stagingGate(ctx, e, plan, f.allowStaging); err != nil {
+		return err
+	}
+	if err := plan.StagingPreflight(e.lookupEnv); err != nil {
+		return withCode(ExitRuntime, err)
+	}
+
+	// The telemetry is checked before anything is created: a run must
+	// not find out at its end that its signals cannot be read.
+	tel, err := runner.ConnectTelemetry(ctx, exp, f.prometheus, e.getenv)
+	if err != nil {
+		return withCode(ExitRuntime, err)
 	}
 
 	start := e.now()
@@ -97,11 +117,13 @@ func runRun(ctx context.Context, e *env, f runFlags, path string) error {
 		exp.Name, path, roundDur(plan.Total()), dir)
 
 	res, runErr := runner.Run(ctx, plan, runner.Options{
-		LogDir:   logDir,
-		Progress: pv.show,
-		Now:      e.now,
-		RunID:    runID,
-		Journal:  jw,
+		LogDir:    logDir,
+		Progress:  pv.show,
+		Now:       e.now,
+		RunID:     runID,
+		Journal:   jw,
+		Telemetry: tel,
+		LookupEnv: e.lookupEnv,
 	})
 	endJournal(e, jw, res, runErr)
 	if res == nil {
@@ -109,8 +131,8 @@ func runRun(ctx context.Context, e *env, f runFlags, path string) error {
 	}
 
 	judge := verdict.New(verdict.Options{Window: exp.Window, Sigma: exp.Sigma, Threshold: exp.Threshold})
-	concl := report.Conclude(exp, res.Timeline, res.Events, judge)
-	if err := writeRunFiles(dir, concl, res.Events); err != nil {
+	concl := report.Conclude(exp, res.Timeline, append(slices.Clip(res.Events), res.Signals...), judge)
+	if err := writeRunFiles(dir, concl, res.Events, res.Signals); err != nil {
 		return withCode(ExitRuntime, err)
 	}
 	writeSummary(e.stdout, concl, dir)
@@ -118,6 +140,8 @@ func runRun(ctx context.Context, e *env, f runFlags, path string) error {
 	switch {
 	case runErr != nil:
 		return withCode(ExitRuntime, runErr)
+	case unreverted(res) > 0:
+		return withCode(ExitRuntime, fmt.Errorf("%d fault(s) could not be reverted and may still be in place (see the problems above); `faultline recover %s` tries again", unreverted(res), dir))
 	case concl.Summary.Refuted > 0:
 		return withCode(ExitRefuted, nil)
 	case concl.Aborted || concl.Summary.Inconclusive > 0 || concl.Summary.Aborted > 0:
@@ -138,7 +162,7 @@ func makeRunDir(dir string) error {
 	return nil
 }
 
-func writeRunFiles(dir string, c report.Conclusions, events []observe.Event) error {
+func writeRunFiles(dir string, c report.Conclusions, events, signals []observe.Event) error {
 	files := []struct {
 		name  string
 		write func(io.Writer) error
@@ -146,6 +170,12 @@ func writeRunFiles(dir string, c report.Conclusions, events []observe.Event) err
 		{"events.csv", func(w io.Writer) error { return observe.WriteCSV(w, events, nil) }},
 		{"conclusions.json", func(w io.Writer) error { return report.WriteJSON(w, c) }},
 		{"report.md", func(w io.Writer) error { return report.WriteMarkdown(w, c) }},
+	}
+	if len(signals) > 0 {
+		files = append(files, struct {
+			name  string
+			write func(io.Writer) error
+		}{"signals.csv", func(w io.Writer) error { return observe.WriteCSV(w, signals, nil) }})
 	}
 	for _, f := range files {
 		if err := writeFile(filepath.Join(dir, f.name), f.write); err != nil {

@@ -14,7 +14,7 @@ import (
 )
 
 // LabelSignal is the event label that carries the Signal's name.
-const LabelSignal = "signal"
+const LabelSignal = observe.LabelSignal
 
 // DefaultStep is the resolution of a Signal whose Step is zero.
 const DefaultStep = time.Second

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,11 +36,17 @@ type Conclusions struct {
 	Faults     []observe.FaultRecord   `json:"faults"`
 	// Trips are the abort limits that tripped (see Hypothesis outcome
 	// "aborted").
-	Trips      []observe.Trip `json:"trips,omitempty"`
-	Hypotheses []Hypothesis   `json:"hypotheses"`
-	Summary    Summary        `json:"summary"`
-	// EventCount is the number of events in events.csv.
-	EventCount int `json:"event_count"`
+	Trips []observe.Trip `json:"trips,omitempty"`
+	// Detections are the detection alerts read from the telemetry, and
+	// Signals what was read of each signal (see Hypothesis.Signal).
+	Detections []observe.Detection  `json:"detections,omitempty"`
+	Signals    []observe.SignalInfo `json:"signals,omitempty"`
+	Hypotheses []Hypothesis         `json:"hypotheses"`
+	Summary    Summary              `json:"summary"`
+	// EventCount is the number of events in events.csv, and
+	// SignalSamples the number of signal samples in signals.csv.
+	EventCount    int `json:"event_count"`
+	SignalSamples int `json:"signal_samples,omitempty"`
 }
 
 // ExperimentInfo is the experiment's settings as the run used them.
@@ -56,11 +64,16 @@ type ExperimentInfo struct {
 
 // Hypothesis is one hypothesis with its verdict.
 type Hypothesis struct {
-	Name          string  `json:"name"`
-	Description   string  `json:"description,omitempty"`
-	FailureMode   string  `json:"failure_mode"`
-	Workload      string  `json:"workload"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	FailureMode string `json:"failure_mode"`
+	// Workload or Signal is what the hypothesis is judged on; neither
+	// for expect "detected", which is judged on Detections.
+	Workload      string  `json:"workload,omitempty"`
+	Signal        string  `json:"signal,omitempty"`
 	WithinSeconds float64 `json:"within_seconds,omitempty"`
+	// Detections are the alerts a "detected" hypothesis was judged on.
+	Detections []observe.Detection `json:"detections,omitempty"`
 	verdict.Verdict
 }
 
@@ -85,8 +98,9 @@ func (s Summary) Counts() string {
 }
 
 // Conclude judges every hypothesis of exp on a run's timeline and events.
-// Hypotheses whose failure mode the run never reached, or left half done,
-// are inconclusive and say so.
+// events holds the workloads' events and the signals' samples (labelled
+// signal=<name>). Hypotheses whose failure mode the run never reached,
+// or left half done, are inconclusive and say so.
 func Conclude(exp *experiments.Experiment, tl observe.Timeline, events []observe.Event, j verdict.Judge) Conclusions {
 	c := Conclusions{
 		FormatVersion: FormatVersion,
@@ -111,10 +125,18 @@ func Conclude(exp *experiments.Experiment, tl observe.Timeline, events []observe
 		Phases:          tl.Phases,
 		Faults:          tl.Faults,
 		Trips:           tl.Trips,
-		EventCount:      len(events),
+		Detections:      tl.Detections,
+		Signals:         tl.Signals,
 	}
 	byWorkload := map[string][]observe.Event{}
+	bySignal := map[string][]observe.Event{}
 	for _, e := range events {
+		if s := e.Labels[observe.LabelSignal]; s != "" {
+			bySignal[s] = append(bySignal[s], e)
+			c.SignalSamples++
+			continue
+		}
+		c.EventCount++
 		w := e.Labels[observe.LabelWorkload]
 		byWorkload[w] = append(byWorkload[w], e)
 	}
@@ -123,27 +145,41 @@ func Conclude(exp *experiments.Experiment, tl observe.Timeline, events []observe
 			Name:          h.Name,
 			Description:   h.Description,
 			FailureMode:   h.FailureMode.Name,
-			Workload:      h.Workload.Name,
 			WithinSeconds: h.Within.Seconds(),
 		}
-		cs, why := buildCase(h, tl, byWorkload[h.Workload.Name])
-		if t, ok := tripOf(tl, h.FailureMode.Name); ok {
-			hr.Verdict = verdict.Verdict{
-				Hypothesis: h.Name,
-				Expect:     verdict.Expectation(h.Expect),
-				Outcome:    verdict.Aborted,
-				Reason: fmt.Sprintf("aborted: the abort limit %s tripped: %s; the fault was reverted %s after that window ended",
-					t.Limit, t.Reason, t.Reverted.Sub(t.WindowEnd).Round(time.Millisecond)),
+		fail := func(o verdict.Outcome, reason string) verdict.Verdict {
+			return verdict.Verdict{Hypothesis: h.Name, Expect: verdict.Expectation(h.Expect), Outcome: o, Reason: reason}
+		}
+		var cs verdict.Case
+		var why string
+		judge := j
+		switch {
+		case h.Workload != nil:
+			hr.Workload = h.Workload.Name
+			cs, why = buildCase(h, tl, byWorkload[h.Workload.Name], h.Workload.HTTP.Cohort)
+		case h.Signal != nil:
+			hr.Signal = h.Signal.Name
+			cs, why = buildCase(h, tl, bySignal[h.Signal.Name], signalCohort(h.Signal, bySignal[h.Signal.Name]))
+			judge = signalJudge(j, h.Signal, exp.Window)
+			if why == "" {
+				why = signalProblem(tl, h.Signal.Name, len(bySignal[h.Signal.Name]))
 			}
-		} else if why != "" {
-			hr.Verdict = verdict.Verdict{
-				Hypothesis: h.Name,
-				Expect:     verdict.Expectation(h.Expect),
-				Outcome:    verdict.Inconclusive,
-				Reason:     "inconclusive: " + why,
+		default:
+			// A detection needs only the fault phase to have begun.
+			if !hasPhase(tl, observe.PhaseFault, h.FailureMode.Name) {
+				why = fmt.Sprintf("the run stopped before failure mode %q was injected", h.FailureMode.Name)
 			}
-		} else {
-			hr.Verdict = j.Judge(cs)
+		}
+		switch t, tripped := tripOf(tl, h.FailureMode.Name); {
+		case tripped:
+			hr.Verdict = fail(verdict.Aborted, fmt.Sprintf("aborted: the abort limit %s tripped: %s; the fault was reverted %s after that window ended",
+				t.Limit, t.Reason, t.Reverted.Sub(t.WindowEnd).Round(time.Millisecond)))
+		case why != "":
+			hr.Verdict = fail(verdict.Inconclusive, "inconclusive: "+why)
+		case h.Expect == experiments.ExpectDetected:
+			hr.Verdict, hr.Detections = judgeDetected(h, tl)
+		default:
+			hr.Verdict = judge.Judge(cs)
 		}
 		c.Hypotheses = append(c.Hypotheses, hr)
 		c.Summary.Hypotheses++
@@ -161,6 +197,123 @@ func Conclude(exp *experiments.Experiment, tl observe.Timeline, events []observe
 	return c
 }
 
+// signalCohort is the cohort of a signal's samples: the labels the
+// signal keeps, or when it keeps every label of its series, every label
+// name its samples carry.
+func signalCohort(s *experiments.Signal, events []observe.Event) []string {
+	if len(s.Cohort) > 0 {
+		return s.Cohort
+	}
+	seen := map[string]bool{}
+	for _, e := range events {
+		for k := range e.Labels {
+			if k != observe.LabelSignal {
+				seen[k] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// signalJudge is the judge of a signal's samples: j with the ratio
+// baseline model for ratio signals, and a window judged on its own once
+// it holds the samples of one window (there are only window/step of
+// them, far fewer than a workload's events).
+func signalJudge(j verdict.Judge, s *experiments.Signal, window time.Duration) verdict.Judge {
+	ts, ok := j.(*verdict.TwoSigma)
+	if !ok {
+		return j
+	}
+	o := ts.Options()
+	if s.Value == experiments.SignalRatio {
+		o.Baseline = verdict.BaselineRatio
+	}
+	if s.Step > 0 {
+		o.MinWindow = min(o.MinWindow, max(1, int(window/s.Step)))
+	}
+	return verdict.New(o)
+}
+
+// signalProblem says why a signal cannot be judged when it could not be
+// read or had no samples, or "" when it can.
+func signalProblem(tl observe.Timeline, name string, samples int) string {
+	for _, si := range tl.Signals {
+		if si.Name == name && si.Error != "" {
+			return fmt.Sprintf("the signal %q could not be read: %s", name, si.Error)
+		}
+	}
+	if samples == 0 {
+		return fmt.Sprintf("the signal %q returned no samples over the run (is its query right, and does the telemetry scrape the components?)", name)
+	}
+	return ""
+}
+
+// judgeDetected decides a "detected" hypothesis from the detection
+// records of its failure mode: confirmed when each alert fired within
+// its time, refuted when one did not, inconclusive when the alerts could
+// not be read or one was firing before the fault landed.
+func judgeDetected(h *experiments.Hypothesis, tl observe.Timeline) (verdict.Verdict, []observe.Detection) {
+	v := verdict.Verdict{Hypothesis: h.Name, Expect: verdict.Expectation(h.Expect)}
+	var recs []observe.Detection
+	for _, d := range tl.Detections {
+		if d.FailureMode == h.FailureMode.Name && (h.Alert == "" || d.Alert == h.Alert) {
+			recs = append(recs, d)
+		}
+	}
+	if !landedAny(tl, h.FailureMode.Name) {
+		v.Outcome, v.Reason = verdict.Inconclusive, fmt.Sprintf("inconclusive: no fault of %q landed, so there was nothing to detect", h.FailureMode.Name)
+		return v, recs
+	}
+	if len(recs) == 0 {
+		v.Outcome, v.Reason = verdict.Inconclusive, "inconclusive: the alerts were not read from the telemetry (the run was interrupted, or has no telemetry)"
+		return v, recs
+	}
+	var late, fine, unknown []string
+	for _, d := range recs {
+		switch {
+		case d.Error != "":
+			unknown = append(unknown, fmt.Sprintf("%s could not be read: %s", d.Alert, d.Error))
+		case d.Fired && d.InTime:
+			fine = append(fine, fmt.Sprintf("%s fired %.1fs after the fault landed (within %gs)", d.Alert, d.TimeToDetectSeconds, d.WithinSeconds))
+		case d.Fired:
+			late = append(late, fmt.Sprintf("%s fired %.1fs after the fault landed, later than %gs", d.Alert, d.TimeToDetectSeconds, d.WithinSeconds))
+		case d.FiringBefore:
+			unknown = append(unknown, fmt.Sprintf("%s was already firing when the fault landed", d.Alert))
+		default:
+			late = append(late, fmt.Sprintf("%s did not fire by the end of the recovery (%.0fs after the fault landed)", d.Alert, d.Until.Sub(d.From).Seconds()))
+		}
+	}
+	switch {
+	case len(late) > 0:
+		v.Outcome, v.Reason = verdict.Refuted, "refuted: "+strings.Join(append(late, fine...), "; ")
+	case len(unknown) > 0:
+		v.Outcome, v.Reason = verdict.Inconclusive, "inconclusive: "+strings.Join(append(unknown, fine...), "; ")
+	default:
+		v.Outcome, v.Reason = verdict.Confirmed, "confirmed: "+strings.Join(fine, "; ")
+	}
+	return v, recs
+}
+
+// landedAny reports whether a fault of failure mode fm landed.
+func landedAny(tl observe.Timeline, fm string) bool {
+	for _, f := range tl.Faults {
+		if f.FailureMode == fm && f.Landed {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPhase reports whether the run began phase name of failure mode fm.
+func hasPhase(tl observe.Timeline, name, fm string) bool {
+	for _, p := range tl.Phases {
+		if p.Name == name && p.FailureMode == fm {
+			return true
+		}
+	}
+	return false
+}
+
 // tripOf is the abort trip of failure mode fm, if one tripped.
 func tripOf(tl observe.Timeline, fm string) (observe.Trip, bool) {
 	for _, t := range tl.Trips {
@@ -173,7 +326,7 @@ func tripOf(tl observe.Timeline, fm string) (observe.Trip, bool) {
 
 // buildCase finds the hypothesis's phases and faults in the timeline. It
 // returns a reason instead when the run did not complete them.
-func buildCase(h *experiments.Hypothesis, tl observe.Timeline, events []observe.Event) (verdict.Case, string) {
+func buildCase(h *experiments.Hypothesis, tl observe.Timeline, events []observe.Event, cohort []string) (verdict.Case, string) {
 	var base, fault, recovery *observe.Phase
 	for i := range tl.Phases {
 		ph := &tl.Phases[i]
@@ -205,7 +358,7 @@ func buildCase(h *experiments.Hypothesis, tl observe.Timeline, events []observe.
 		Fault:      verdict.Span{Start: fault.Start, End: fault.End},
 		Recovery:   verdict.Span{Start: recovery.Start, End: recovery.End},
 		Landed:     true,
-		Cohort:     h.Workload.HTTP.Cohort,
+		Cohort:     cohort,
 		Events:     events,
 	}
 	var details []string

@@ -27,7 +27,7 @@ func WriteMarkdown(w io.Writer, c Conclusions) error {
 	fmt.Fprintf(b, "**%s** of %d hypotheses.\n\n", c.Summary.Counts(), c.Summary.Hypotheses)
 
 	b.WriteString("## Hypotheses\n\n")
-	b.WriteString("| hypothesis | failure mode | workload | expect | verdict | peak outliers | fault p99 | reason |\n")
+	b.WriteString("| hypothesis | failure mode | judged on | expect | verdict | peak outliers | fault p99 | reason |\n")
 	b.WriteString("|---|---|---|---|---|---:|---:|---|\n")
 	for _, h := range c.Hypotheses {
 		expect := string(h.Expect)
@@ -43,7 +43,7 @@ func WriteMarkdown(w io.Writer, c Conclusions) error {
 			peak = fmt.Sprintf("%.1f%%", 100*h.Evidence.PeakFraction)
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | **%s** | %s | %s | %s |\n",
-			mdCell(h.Name), mdCell(h.FailureMode), mdCell(h.Workload), expect,
+			mdCell(h.Name), mdCell(h.FailureMode), mdCell(subject(h)), expect,
 			outcomeWord(h.Outcome), peak, p99, mdCell(h.Reason))
 	}
 
@@ -67,6 +67,29 @@ func WriteMarkdown(w io.Writer, c Conclusions) error {
 			landed, mdCell(f.LandedDetail), reverted, since(f.RevertCalled, f.RecoveredAt))
 	}
 
+	if len(c.Detections) > 0 {
+		b.WriteString("\n## Detection\n\n")
+		b.WriteString("| failure mode | alert | within | fired | time to detect | in time |\n|---|---|---:|---|---:|---|\n")
+		for _, d := range c.Detections {
+			fired, ttd, inTime := "no", "–", "**no**"
+			switch {
+			case d.Error != "":
+				fired = "**unknown**: " + mdCell(d.Error)
+				inTime = "–"
+			case d.Fired:
+				fired = offset(c.Start, d.FiredAt)
+				ttd = fmt.Sprintf("%.1fs", d.TimeToDetectSeconds)
+				if d.InTime {
+					inTime = "yes"
+				}
+			case d.FiringBefore:
+				fired = "already firing when the fault landed"
+				inTime = "–"
+			}
+			fmt.Fprintf(b, "| %s | %s | %gs | %s | %s | %s |\n", mdCell(d.FailureMode), mdCell(d.Alert), d.WithinSeconds, fired, ttd, inTime)
+		}
+	}
+
 	b.WriteString("\n## Phases\n\n| phase | failure mode | from | to | completed |\n|---|---|---:|---:|---|\n")
 	for _, p := range c.Phases {
 		done := "yes"
@@ -83,8 +106,8 @@ func WriteMarkdown(w io.Writer, c Conclusions) error {
 		if e.BaselineEvents == 0 {
 			continue
 		}
-		fmt.Fprintf(b, "Outliers are events with z ≥ %g against their cohort's log-normal baseline, or failed; a window alarms above %.0f%%. Coverage %.1f%%.\n\n",
-			e.Sigma, 100*e.Threshold, 100*e.Coverage)
+		fmt.Fprintf(b, "Outliers are events with z ≥ %g against their cohort's %s baseline, or failed; a window alarms above %.0f%%. Coverage %.1f%%.\n\n",
+			e.Sigma, baselineName(e.Baseline), 100*e.Threshold, 100*e.Coverage)
 		b.WriteString("| phase | events | outliers | errors | p50 | p90 | p99 |\n|---|---:|---:|---:|---:|---:|---:|\n")
 		for _, ph := range []struct {
 			name     string
@@ -110,7 +133,11 @@ func WriteMarkdown(w io.Writer, c Conclusions) error {
 		b.WriteString(sparkline(e.Windows))
 		b.WriteString("\n")
 	}
-	b.WriteString("\nFiles: [conclusions.json](conclusions.json), [events.csv](events.csv).\n")
+	b.WriteString("\nFiles: [conclusions.json](conclusions.json), [events.csv](events.csv)")
+	if c.SignalSamples > 0 {
+		b.WriteString(", [signals.csv](signals.csv)")
+	}
+	b.WriteString(".\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -186,4 +213,26 @@ func since(a, b time.Time) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.0f ms", float64(b.Sub(a))/float64(time.Millisecond))
+}
+
+// subject is what a hypothesis is judged on, in words.
+func subject(h Hypothesis) string {
+	switch {
+	case h.Workload != "":
+		return "workload " + h.Workload
+	case h.Signal != "":
+		return "signal " + h.Signal
+	}
+	return "alerts"
+}
+
+// baselineName is a baseline model's name in prose.
+func baselineName(model string) string {
+	switch model {
+	case "", verdict.BaselineLogNormal:
+		return "log-normal"
+	case verdict.BaselineRatio:
+		return "ratio (mean + max(σ·sd, error margin))"
+	}
+	return model
 }

@@ -7,8 +7,8 @@ component "api" {
 }
 
 component "db" {
-  endpoint { # ERROR: Unsupported block type
-    url = "http://127.0.0.1:5432"
+  endpont { # ERROR: Unsupported block type
+    address = "127.0.0.1:5432"
   }
 }
 
