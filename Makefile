@@ -8,7 +8,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 FUZZTIME ?= 20s
 
-.PHONY: all build examples run shop test bench bench-memory judgebench fuzz lint clean
+.PHONY: all build examples run shop observed prometheus test bench bench-memory judgebench fuzz lint clean
 
 all: build
 
@@ -37,7 +37,51 @@ run: build examples
 	if [ $$code -eq 1 ]; then echo "faultline exited 1: a hypothesis was refuted, as the quickstart intends"; exit 0; fi; \
 	exit $$code
 
-test: build examples
+# Prometheus, for the observed example and the tests that need a real
+# server: installed from the distribution when it is not on PATH. A
+# policy-rc.d that forbids service starts is in place during the install,
+# so the package does not start its own Prometheus.
+prometheus:
+	@command -v prometheus >/dev/null 2>&1 && exit 0; \
+	command -v apt-get >/dev/null 2>&1 || { echo "prometheus is not on PATH and there is no apt-get to install it with: install Prometheus 2.x and put it on PATH" >&2; exit 1; }; \
+	if [ "$$(id -u)" -eq 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else echo "prometheus is not on PATH, and installing it needs root or sudo: run apt-get install prometheus as root" >&2; exit 1; fi; \
+	policy=/usr/sbin/policy-rc.d; own=; \
+	trap 'if [ -n "$$own" ]; then $$SUDO rm -f $$policy; fi' EXIT; trap 'exit 130' INT TERM; \
+	if [ ! -e $$policy ]; then own=1; printf '#!/bin/sh\nexit 101\n' | $$SUDO tee $$policy >/dev/null && $$SUDO chmod 755 $$policy || exit 1; fi; \
+	install="$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus"; \
+	$$install || { $$SUDO apt-get update && $$install; }
+
+# The shop's services as local processes, scraped by a real Prometheus
+# and judged on its signals and alerts (see examples/observed/README.md).
+# Prometheus runs on $(PROM_ADDR) with a throwaway storage directory and
+# is stopped whatever happens. Exit code 1 is expected: four hypotheses
+# are refuted on purpose.
+OBS       := examples/observed
+PROM_ADDR := 127.0.0.1:19090
+observed: build examples prometheus
+	@ready() { \
+		if command -v curl >/dev/null 2>&1; then curl -fsS -m 1 -o /dev/null http://$(PROM_ADDR)/-/ready 2>/dev/null; \
+		elif command -v wget >/dev/null 2>&1; then wget -q -T 1 -O /dev/null http://$(PROM_ADDR)/-/ready 2>/dev/null; \
+		else grep -q 'Server is ready to receive web requests' "$$dir/prometheus.log" 2>/dev/null; fi; }; \
+	dir=; if ready; then echo "a Prometheus already serves on $(PROM_ADDR); stop it, since this example starts its own there" >&2; exit 4; fi; \
+	dir=$$(mktemp -d "$${TMPDIR:-/tmp}/faultline-prometheus.XXXXXX") || exit 4; \
+	prometheus --config.file=$(OBS)/prometheus.yml --web.listen-address=$(PROM_ADDR) \
+		--storage.tsdb.path=$$dir/data >$$dir/prometheus.log 2>&1 & prom=$$!; \
+	trap 'kill $$prom 2>/dev/null; wait $$prom 2>/dev/null; rm -rf "$$dir"' EXIT; \
+	stop=; trap 'stop=1' INT TERM; \
+	i=0; until ready; do \
+		i=$$((i+1)); \
+		if [ -n "$$stop" ]; then exit 130; fi; \
+		if ! kill -0 $$prom 2>/dev/null || [ $$i -ge 100 ]; then \
+			echo "prometheus did not become ready on $(PROM_ADDR) within 20s; its log:" >&2; cat "$$dir/prometheus.log" >&2; exit 4; fi; \
+		sleep 0.2; done; \
+	echo "prometheus ready on $(PROM_ADDR) (storage $$dir/data)"; \
+	$(BIN) run --out runs $(OBS)/observed.hcl; code=$$?; \
+	if [ $$code -eq 1 ]; then echo "faultline exited 1: hypotheses were refuted, as the observed example intends"; code=0; fi; \
+	exit $$code
+
+test: build examples prometheus
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -p 1 -timeout 20m ./...
 

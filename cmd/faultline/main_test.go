@@ -14,7 +14,8 @@ import (
 	"time"
 )
 
-// binDir holds faultline and the quickstart services, built once.
+// binDir holds faultline, the quickstart services and the shop's
+// services, built once.
 var binDir string
 
 func TestMain(m *testing.M) {
@@ -30,6 +31,9 @@ func TestMain(m *testing.M) {
 			{"faultline", "."},
 			{"prices", "../../examples/quickstart/prices"},
 			{"shop", "../../examples/quickstart/shop"},
+			{"store", "../../examples/shop/store"},
+			{"cache", "../../examples/shop/cache"},
+			{"frontend", "../../examples/shop/frontend"},
 		} {
 			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b.out), b.pkg)
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -108,7 +112,7 @@ func TestUsage(t *testing.T) {
 
 func TestValidateExamples(t *testing.T) {
 	e, out, errb := testEnv()
-	if got := execute(context.Background(), e, []string{"validate", "../../examples/quickstart/quickstart.hcl", "testdata/short.hcl"}); got != ExitConfirmed {
+	if got := execute(context.Background(), e, []string{"validate", "../../examples/quickstart/quickstart.hcl", "../../examples/observed/observed.hcl", "testdata/short.hcl"}); got != ExitConfirmed {
 		t.Fatalf("validate = %d, want 0\n%s%s", got, out, errb)
 	}
 	if !strings.Contains(out.String(), "quickstart.hcl: valid") {

@@ -58,6 +58,17 @@ type planView struct {
 	// Environment is the experiment's environment, set when it has
 	// endpoint components.
 	Environment string `json:"environment,omitempty"`
+	// Telemetry is the telemetry's address, and Signals its signals.
+	Telemetry string       `json:"telemetry,omitempty"`
+	Signals   []planSignal `json:"signals,omitempty"`
+}
+
+type planSignal struct {
+	Name        string   `json:"name"`
+	Query       string   `json:"query"`
+	StepSeconds float64  `json:"step_seconds"`
+	Cohort      []string `json:"cohort,omitempty"`
+	Value       string   `json:"value"`
 }
 
 type planComponent struct {
@@ -130,6 +141,12 @@ func newPlanView(p *runner.Plan) planView {
 	}
 	for _, w := range exp.Workloads {
 		v.Workloads = append(v.Workloads, planWorkload{Name: w.Name, Target: w.HTTP.Target.Name, Method: w.HTTP.Method, Path: w.HTTP.Path, Rate: w.HTTP.Rate})
+	}
+	if t := exp.Telemetry; t != nil {
+		v.Telemetry = t.Address
+	}
+	for _, sg := range exp.Signals {
+		v.Signals = append(v.Signals, planSignal{Name: sg.Name, Query: sg.Query, StepSeconds: sg.Step.Seconds(), Cohort: sg.Cohort, Value: sg.Value})
 	}
 	for _, s := range p.Steps {
 		ps := planStep{Phase: s.Phase, OffsetSeconds: s.Offset.Seconds(), DurationSecond: s.Duration.Seconds()}
@@ -219,6 +236,16 @@ func writePlan(w io.Writer, p *runner.Plan, format string) error {
 	fmt.Fprintln(tw, "\nWorkloads:")
 	for _, wl := range v.Workloads {
 		fmt.Fprintf(tw, "  %s\t%s %s on %s\t%g req/s\n", wl.Name, wl.Method, wl.Path, wl.Target, wl.Rate)
+	}
+	if v.Telemetry != "" {
+		fmt.Fprintf(tw, "\nTelemetry: %s\n", v.Telemetry)
+		for _, sg := range v.Signals {
+			cohort := "every label"
+			if len(sg.Cohort) > 0 {
+				cohort = strings.Join(sg.Cohort, ", ")
+			}
+			fmt.Fprintf(tw, "  signal %s\t%s every %gs by %s\n", sg.Name, sg.Value, sg.StepSeconds, cohort)
+		}
 	}
 	fmt.Fprintln(tw, "\nPhases:")
 	for _, s := range p.Steps {
