@@ -55,6 +55,10 @@ var fileSchema = bodySchema{
 		{typ: blockAbort, example: `abort { error_rate = 0.5 }`},
 		{typ: blockTelemetry, labels: []string{"kind"}, example: `telemetry "prometheus" { address = "http://127.0.0.1:9090" }`},
 		{typ: blockSignal, labels: []string{"name"}, example: `signal "p90" { query = "..." }`},
+		{typ: blockFMEA, example: `fmea { system = "Web shop" }`},
+	},
+	elsewhere: map[string]string{
+		"action": `An action block is a recommended action for one failure mode, so it is written inside that failure_mode block, like action "Add a timeout" { owner = "payments" }. Move it into the failure mode it addresses.`,
 	},
 }
 
@@ -72,6 +76,7 @@ var experimentSchema = bodySchema{
 	},
 	elsewhere: map[string]string{
 		blockAbort: "An abort block is not written inside the experiment block: it stands on its own at the top level of the file, like abort { error_rate = 0.5 }. Move it out of the experiment block.",
+		blockFMEA:  `An fmea block is not written inside the experiment block: it stands on its own at the top level of the file, like fmea { system = "Web shop" }. Move it out of the experiment block.`,
 	},
 }
 
@@ -196,6 +201,7 @@ func decodeFile(filename string, src []byte, body *hclsyntax.Body) (*Experiment,
 	}
 
 	diags = append(diags, d.decodeTelemetryBlocks(c, exp)...)
+	diags = append(diags, decodeFMEABlocks(c, exp)...)
 
 	for _, blk := range c.blocksOf(blockHypothesis) {
 		if !d.isFirst(blk) {
@@ -227,7 +233,7 @@ func (d *decoder) declare(c *bodyContent) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, blk := range c.blocks {
 		diags = append(diags, checkName(blk)...)
-		if blk.Type == blockExperiment || blk.Type == blockAbort || blk.Type == blockTelemetry {
+		if blk.Type == blockExperiment || blk.Type == blockAbort || blk.Type == blockTelemetry || blk.Type == blockFMEA {
 			continue // one per file; duplicates are reported by decodeFile
 		}
 		names := d.declared[blk.Type]

@@ -109,10 +109,13 @@ var failureModeSchema = bodySchema{
 		{name: "severity", required: true, example: "severity = 6"},
 		{name: "occurrence", required: true, example: "occurrence = 4"},
 		{name: "detection", required: true, example: "detection = 5"},
+		{name: "prevention"},
+		{name: "detection_controls"},
 	},
 	blocks: []blockSpec{
 		{typ: "fault", labels: []string{"kind"}, example: `fault "latency" { ... }`},
 		{typ: "detection", example: `detection { alert = "CacheDown" within = "60s" }`},
+		{typ: "action", labels: []string{"text"}, example: `action "Add a timeout" { owner = "payments" }`},
 	},
 }
 
@@ -245,6 +248,7 @@ func (d *decoder) decodeFailureMode(blk *hclsyntax.Block) (*FailureMode, hcl.Dia
 			fm.Detections = append(fm.Detections, det)
 		}
 	}
+	diags = append(diags, decodeFMEAAttrs(c, fm)...)
 	return fm, diags
 }
 

@@ -40,6 +40,9 @@ type Experiment struct {
 	Telemetry *Telemetry
 	Signals   []*Signal
 
+	// FMEA, when set, is the header of the FMEA worksheet (fmea.go).
+	FMEA *FMEA
+
 	Components   []*Component
 	Workloads    []*Workload
 	FailureModes []*FailureMode
@@ -247,6 +250,11 @@ type FailureMode struct {
 	// Detections are the alerts meant to detect the failure mode, one
 	// per detection block.
 	Detections []*Detection
+	// Prevention and DetectionControls are the FMEA's current controls
+	// in words; Actions its recommended actions (fmea.go).
+	Prevention        []string
+	DetectionControls []string
+	Actions           []*Action
 
 	DeclRange hcl.Range
 }

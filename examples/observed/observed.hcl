@@ -36,6 +36,16 @@ experiment "observed" {
   window      = "5s"
 }
 
+# The header of the FMEA worksheet (`faultline fmea observed.hcl`, and
+# fmea.md in every run directory).
+fmea {
+  system   = "Shop"
+  scope    = "Reads of products and browsing, from the frontend through the cache to the store"
+  team     = ["SRE", "Shop backend"]
+  revision = "1"
+  date     = "2026-11-27"
+}
+
 telemetry "prometheus" {
   address = "http://127.0.0.1:19090"
   timeout = "10s"
@@ -130,7 +140,13 @@ failure_mode "cache-crash" {
   severity   = 6
   occurrence = 4
   detection  = 3
+  prevention         = ["The cache runs with a memory limit below the host's", "Restarted by its supervisor within seconds"]
+  detection_controls = ["Browse error-rate alert on the frontend (BrowseFailing)"]
   fault "kill" {}
+  action "Give /browse a fallback to the store, like /product" {
+    owner  = "Shop backend"
+    status = "open"
+  }
   # up{job="cache"} == 0 for 2s (rules.yml): fires 2-4s after the kill.
   detection {
     alert  = "CacheDown"
@@ -145,8 +161,13 @@ failure_mode "cache-slow" {
   severity   = 4
   occurrence = 5
   detection  = 5
+  prevention = ["The cache and the frontend share a rack"]
   fault "latency" {
     delay = "300ms"
+  }
+  action "Raise /browse's cache timeout above the cache's p99, or fall back" {
+    owner  = "Shop backend"
+    status = "open"
   }
   # scrape_duration_seconds{job="cache"} > 0.2 for 2s (rules.yml): the
   # scrape goes through the same proxy, so it takes 300ms instead of 3ms.
