@@ -8,7 +8,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 FUZZTIME ?= 20s
 
-.PHONY: all build examples run shop observed prometheus test bench bench-memory judgebench fuzz lint clean
+.PHONY: all build examples run shop observed prometheus chromium report-check test bench bench-memory judgebench fuzz lint clean
 
 all: build
 
@@ -52,6 +52,33 @@ prometheus:
 	install="$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus"; \
 	$$install || { $$SUDO apt-get update && $$install; }
 
+# Chromium, for the test that loads report.html in a real browser and for
+# report-check: Debian's chromium, installed when it is not on PATH.
+chromium:
+	@command -v chromium >/dev/null 2>&1 && exit 0; \
+	command -v apt-get >/dev/null 2>&1 || { echo "chromium is not on PATH and there is no apt-get to install it with: install Chromium and put it on PATH as chromium" >&2; exit 1; }; \
+	if [ "$$(id -u)" -eq 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else echo "chromium is not on PATH, and installing it needs root or sudo: run apt-get install chromium as root" >&2; exit 1; fi; \
+	install="$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium"; \
+	$$install || { $$SUDO apt-get update && $$install; }
+
+# The HTML report of a real run, to look at: runs the quickstart into
+# runs/report-check-<time>, renders its report.html again with
+# `faultline report` (which prints the time it took), and takes a
+# screenshot of the page with headless Chromium into the run directory.
+report-check: build examples chromium
+	@dir=runs/report-check-$$(date +%Y%m%d-%H%M%S); \
+	$(BIN) run --run-dir $$dir $(QS)/quickstart.hcl; code=$$?; \
+	if [ $$code -ne 0 ] && [ $$code -ne 1 ]; then exit $$code; fi; \
+	$(BIN) report $$dir || exit $$?; \
+	abs=$$(cd $$dir && pwd); profile=$$(mktemp -d "$${TMPDIR:-/tmp}/faultline-chromium.XXXXXX") || exit 4; \
+	trap 'rm -rf "$$profile"' EXIT; \
+	chromium --headless=new --disable-gpu --no-sandbox --hide-scrollbars --user-data-dir=$$profile \
+		--window-size=1100,8000 --screenshot=$$abs/report.png file://$$abs/report.html >$$profile/log 2>&1 \
+		|| { cat $$profile/log >&2; echo "chromium could not take the screenshot" >&2; exit 4; }; \
+	echo "report.html: $$(wc -c <$$abs/report.html) bytes"; \
+	echo "screenshot: $$abs/report.png"
+
 # The shop's services as local processes, scraped by a real Prometheus
 # and judged on its signals and alerts (see examples/observed/README.md).
 # Prometheus runs on $(PROM_ADDR) with a throwaway storage directory and
@@ -81,7 +108,7 @@ observed: build examples prometheus
 	if [ $$code -eq 1 ]; then echo "faultline exited 1: hypotheses were refuted, as the observed example intends"; code=0; fi; \
 	exit $$code
 
-test: build examples prometheus
+test: build examples prometheus chromium
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -p 1 -timeout 20m ./...
 

@@ -26,6 +26,16 @@ func (c *Collector) Len() int {
 	return len(c.events)
 }
 
+// From returns a copy of the events emitted after the first i, in the
+// order they were emitted, and the number of events emitted so far: a
+// caller that passes it back next time gets only the new ones.
+func (c *Collector) From(i int) ([]Event, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i = max(0, min(i, len(c.events)))
+	return slices.Clone(c.events[i:]), len(c.events)
+}
+
 // Events returns a copy of the events gathered so far, sorted by Time;
 // events with the same Time keep their arrival order. The Labels maps
 // are shared with the emitted events and must be treated as read-only.

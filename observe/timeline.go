@@ -21,6 +21,13 @@ type Timeline struct {
 	Detections []Detection `json:"detections,omitempty"`
 	// Signals says what was read of each signal a hypothesis names.
 	Signals []SignalInfo `json:"signals,omitempty"`
+	// Skips are the failure modes the run was told to leave out when
+	// their turn came (faultline gameday): not injected, their fault
+	// and recovery phases not run.
+	Skips []Skip `json:"skips,omitempty"`
+	// Notes are the lines people wrote during the run (faultline
+	// gameday), in order.
+	Notes []Note `json:"notes,omitempty"`
 	// Aborted is set when the run stopped before its plan was done;
 	// AbortReason says why.
 	Aborted     bool   `json:"aborted"`
@@ -35,16 +42,38 @@ type Trip struct {
 	// breached the limit.
 	Hypothesis string `json:"hypothesis"`
 	Workload   string `json:"workload"`
-	// Limit is "outlier_fraction" or "error_rate"; Reason says what was
-	// measured against it.
+	// Limit is "outlier_fraction", "error_rate", "promql", or
+	// "operator" when a person aborted the fault (faultline gameday);
+	// Reason says what was measured against it, or why it was aborted.
 	Limit  string `json:"limit"`
 	Reason string `json:"reason"`
-	// WindowEnd is the end of the window that completed the breach;
-	// Reverted is when the fault's revert returned.
+	// WindowEnd is the end of the window that completed the breach, or
+	// when the operator asked for the abort; Reverted is when the
+	// fault's revert returned.
 	WindowEnd time.Time `json:"window_end"`
 	Reverted  time.Time `json:"reverted"`
 	// Stopped reports that the run stopped there (then = "stop").
 	Stopped bool `json:"stopped"`
+}
+
+// LimitOperator is the Trip.Limit of a fault a person aborted.
+const LimitOperator = "operator"
+
+// Skip is a failure mode left out at run time.
+type Skip struct {
+	FailureMode string    `json:"failure_mode"`
+	Time        time.Time `json:"time"`
+	// Reason says who or what decided, and why.
+	Reason string `json:"reason"`
+}
+
+// Note is a line of text a person wrote during a run, with when and in
+// which phase: the phase that had begun last, "" before the first one.
+type Note struct {
+	Time        time.Time `json:"time"`
+	Phase       string    `json:"phase,omitempty"`
+	FailureMode string    `json:"failure_mode,omitempty"`
+	Text        string    `json:"text"`
 }
 
 // Phase names.

@@ -17,12 +17,10 @@ var errStopped = fmt.Errorf("an abort limit tripped and its `then` is %q", exper
 // limits watches a fault phase against the experiment's abort limits,
 // window by window, with the live judge.
 type limits struct {
-	a      *experiments.Abort
-	window time.Duration
+	a *experiments.Abort
 	// live fits by workload, made at the first fault phase from the
-	// baseline's events.
+	// baseline's events (run.liveFits).
 	live   map[string]*verdict.Live
-	judge  *verdict.TwoSigma
 	streak map[string]int // consecutive breaching windows by hypothesis
 	// cond evaluates the abort block's promql at a time, with timeout
 	// per call; nil without promql or telemetry.
@@ -42,37 +40,12 @@ func newLimits(exp *experiments.Experiment, tel *prom.Client) *limits {
 	if a == nil || (a.OutlierFraction == 0 && a.ErrorRate == 0 && a.PromQL == "") {
 		return nil
 	}
-	l := &limits{
-		a:      a,
-		window: exp.Window,
-		judge:  verdict.New(verdict.Options{Window: exp.Window, Sigma: exp.Sigma, Threshold: exp.Threshold}),
-	}
+	l := &limits{a: a}
 	if a.PromQL != "" && tel != nil {
 		l.cond = tel.Condition
 		l.timeout = min(exp.Window, exp.Telemetry.Timeout)
 	}
 	return l
-}
-
-// fit fits the live judge of every workload on the baseline phase's
-// events.
-func (l *limits) fit(tl *observe.Timeline, events []observe.Event, exp *experiments.Experiment) {
-	if l.live != nil {
-		return
-	}
-	l.live = map[string]*verdict.Live{}
-	var span verdict.Span
-	for _, p := range tl.Phases {
-		if p.Name == observe.PhaseBaseline {
-			span = verdict.Span{Start: p.Start, End: p.End}
-		}
-	}
-	if l.a.OutlierFraction == 0 && l.a.ErrorRate == 0 {
-		return
-	}
-	for _, w := range exp.Workloads {
-		l.live[w.Name] = l.judge.Live(ofWorkload(events, w.Name), span, w.HTTP.Cohort)
-	}
 }
 
 func ofWorkload(events []observe.Event, name string) []observe.Event {
@@ -136,31 +109,22 @@ func (l *limits) check(exp *experiments.Experiment, fm *experiments.FailureMode,
 
 // hold waits until deadline, checking the abort limits at the end of
 // every window of the phase that began at start. It returns a trip when
-// a limit tripped (the caller reverts), and whether the whole wait
-// passed.
+// a limit tripped or the operator aborted (the caller reverts), and
+// whether the whole wait passed.
 func (r *run) hold(ctx context.Context, fm *experiments.FailureMode, start, deadline time.Time) (*observe.Trip, bool) {
 	l := r.limits
 	if l == nil {
-		return nil, sleep(ctx, deadline.Sub(r.opts.Now()))
+		return r.await(ctx, start, deadline, fm, nil)
 	}
 	l.streak = map[string]int{}
 	l.condFailed = false
-	l.fit(&r.timeline, r.collector.Events(), r.plan.Experiment)
-	for from := start; ; from = from.Add(l.window) {
-		to := from.Add(l.window)
-		if to.After(deadline) {
-			return nil, sleep(ctx, deadline.Sub(r.opts.Now()))
-		}
-		if !sleep(ctx, to.Sub(r.opts.Now())) {
-			return nil, false
-		}
+	l.live = r.liveFits()
+	return r.await(ctx, start, deadline, fm, func(from, to time.Time) *observe.Trip {
 		if trip := l.check(r.plan.Experiment, fm, r.collector.Events(), from, to); trip != nil {
-			return trip, false
+			return trip
 		}
-		if trip := l.checkPromQL(ctx, fm, to, r.progress); trip != nil {
-			return trip, false
-		}
-	}
+		return l.checkPromQL(ctx, fm, to, r.progress)
+	})
 }
 
 // checkPromQL evaluates the abort block's promql at the end of a window

@@ -18,6 +18,13 @@
 // staging drivers (local commands, HTTP requests, toxics on a remote
 // Toxiproxy API), which Recover can also undo from the journal.
 //
+// A front end can take part in a run: Options.BeforeFault decides before
+// each failure mode whether it is injected, skipped or the run stops
+// there, and a Control records notes and aborts the failure mode in
+// place from another goroutine (faultline gameday, operator.go). Every
+// window, a KindWindow progress event carries each workload's rate,
+// errors and live outlier fraction (window.go).
+//
 // Runner owns targets, faults and timing. It does not judge: it returns a
 // timeline and the events, and package verdict decides.
 package runner

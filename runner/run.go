@@ -58,6 +58,14 @@ type Options struct {
 	// faults on endpoints take their values from (default
 	// os.LookupEnv).
 	LookupEnv func(string) (string, bool)
+	// BeforeFault, when set, is asked before each failure mode is
+	// injected, on the run's goroutine, and decides whether it is
+	// injected, skipped, or the run stops there (operator.go). It must
+	// return when ctx is done. An error stops the run with it.
+	BeforeFault func(ctx context.Context, fm *experiments.FailureMode) (Decision, error)
+	// Control, when set, lets another goroutine add notes to the run
+	// and abort the failure mode it holds (operator.go).
+	Control *Control
 }
 
 // Progress is one thing that happened during a run, for live display.
@@ -69,6 +77,12 @@ type Progress struct {
 	// Duration is the length of the phase that starts (KindPhase).
 	Duration time.Duration
 	Message  string
+	// Fault and Target are the fault's kind and its component
+	// (KindInject, KindLanded, KindRevert).
+	Fault, Target string
+	// Windows holds each workload's numbers in the window that just
+	// ended, in the experiment's order (KindWindow).
+	Windows []WorkloadWindow
 }
 
 // ProgressKind classifies Progress.
@@ -82,6 +96,9 @@ const (
 	KindRevert  ProgressKind = "revert"  // a fault was reverted
 	KindProblem ProgressKind = "problem" // something went wrong but the run goes on
 	KindStop    ProgressKind = "stop"    // components are being stopped
+	KindWindow  ProgressKind = "window"  // a window of traffic ended (Windows)
+	KindSkip    ProgressKind = "skip"    // a failure mode was left out (BeforeFault)
+	KindAbort   ProgressKind = "abort"   // a fault or the run was stopped on request (Control, BeforeFault)
 )
 
 // Result is what a run produced: the timeline and every event.
@@ -120,17 +137,24 @@ func Run(ctx context.Context, p *Plan, opts Options) (*Result, error) {
 		Experiment: p.Experiment.Name,
 		Start:      opts.Now(),
 	}
+	if opts.Control != nil {
+		opts.Control.start(opts.Journal, opts.Now)
+	}
 	err := r.execute(ctx)
 	r.cleanup(ctx)
 	r.timeline.End = opts.Now()
+	if opts.Control != nil {
+		r.timeline.Notes = opts.Control.finish()
+	}
 	res := &Result{}
-	if err == nil || errors.Is(err, errStopped) {
+	stopReason, stopped := r.stopped(err)
+	if err == nil || stopped {
 		r.collectTelemetry(ctx, res)
 	}
-	if errors.Is(err, errStopped) {
+	if stopped {
 		err = nil
 		r.timeline.Aborted = true
-		r.timeline.AbortReason = "stopped: " + r.timeline.Trips[len(r.timeline.Trips)-1].Reason
+		r.timeline.AbortReason = stopReason
 	}
 	if err == nil && ctx.Err() != nil {
 		r.timeline.Aborted = true
@@ -168,6 +192,10 @@ type run struct {
 	linkIDs  []string
 	stopLoad context.CancelFunc
 	loadWG   sync.WaitGroup
+	// current is the phase begun last; meter follows the traffic for
+	// the live progress (window.go).
+	current Progress
+	meter   meter
 }
 
 type recoveryWatch struct {
@@ -227,12 +255,25 @@ func (r *run) execute(ctx context.Context) error {
 	r.startWorkloads(ctx)
 
 	begin := r.opts.Now()
+	skipped := map[*experiments.FailureMode]bool{}
 	for _, step := range r.plan.Steps {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if skipped[step.FailureMode] {
+			continue
+		}
 		switch step.Phase {
 		case observe.PhaseFault:
+			switch choice, err := r.decide(ctx, step.FailureMode); {
+			case err != nil:
+				return err
+			case choice == Stop:
+				return nil // interrupted while deciding
+			case choice == Skip:
+				skipped[step.FailureMode] = true
+				continue
+			}
 			if err := r.faultPhase(ctx, step); err != nil {
 				return err
 			}
@@ -262,10 +303,9 @@ func (r *run) phase(ctx context.Context, step Step, d time.Duration) {
 	if step.FailureMode != nil {
 		name = step.FailureMode.Name
 	}
-	r.progress(Progress{Kind: KindPhase, Phase: step.Phase, FailureMode: name, Duration: d})
-	r.journalPhase(step.Phase, name)
+	r.beginPhase(step.Phase, name, d)
 	ph := observe.Phase{Name: step.Phase, FailureMode: name, Start: r.opts.Now()}
-	ph.Completed = sleep(ctx, d)
+	_, ph.Completed = r.await(ctx, ph.Start, ph.Start.Add(d), nil, nil)
 	ph.End = r.opts.Now()
 	r.timeline.Phases = append(r.timeline.Phases, ph)
 }
@@ -275,10 +315,10 @@ func (r *run) phase(ctx context.Context, step Step, d time.Duration) {
 func (r *run) faultPhase(ctx context.Context, step Step) error {
 	fm := step.FailureMode
 	r.collectRecoveries(false)
-	r.progress(Progress{Kind: KindPhase, Phase: step.Phase, FailureMode: fm.Name, Duration: step.Duration})
-	r.journalPhase(step.Phase, fm.Name)
+	r.beginPhase(step.Phase, fm.Name, step.Duration)
 	ph := observe.Phase{Name: step.Phase, FailureMode: fm.Name, Start: r.opts.Now()}
 	deadline := ph.Start.Add(step.Duration)
+	r.holding(fm.Name)
 
 	target := r.targets[fm.Component.Name]
 	for _, f := range fm.Faults {
@@ -316,7 +356,7 @@ func (r *run) faultPhase(ctx context.Context, step Step) error {
 			r.progress(Progress{Kind: KindProblem, FailureMode: fm.Name, Message: fmt.Sprintf("inject %s into %s: %v", f.Kind, target.Name, err)})
 			continue
 		}
-		r.progress(Progress{Kind: KindInject, FailureMode: fm.Name, Message: fmt.Sprintf("%s on %s", f.Kind, target.Name)})
+		r.progress(Progress{Kind: KindInject, FailureMode: fm.Name, Fault: string(f.Kind), Target: target.Name, Message: fmt.Sprintf("%s on %s", f.Kind, target.Name)})
 		checkCtx, cancel := context.WithTimeout(ctx, checkTimeout)
 		landed := drv.Check(checkCtx)
 		cancel()
@@ -330,7 +370,7 @@ func (r *run) faultPhase(ctx context.Context, step Step) error {
 		if !landed.OK {
 			verb = "did not land"
 		}
-		r.progress(Progress{Kind: KindLanded, FailureMode: fm.Name, Message: fmt.Sprintf("%s on %s %s: %s", f.Kind, target.Name, verb, landed.Detail)})
+		r.progress(Progress{Kind: KindLanded, FailureMode: fm.Name, Fault: string(f.Kind), Target: target.Name, Message: fmt.Sprintf("%s on %s %s: %s", f.Kind, target.Name, verb, landed.Detail)})
 	}
 
 	trip, completed := r.hold(ctx, fm, ph.Start, deadline)
@@ -338,12 +378,9 @@ func (r *run) faultPhase(ctx context.Context, step Step) error {
 	ph.End = r.opts.Now()
 	r.timeline.Phases = append(r.timeline.Phases, ph)
 	r.revertAll(ctx)
+	r.holding("")
 	if trip != nil {
-		trip.Reverted = r.opts.Now()
-		trip.Stopped = r.limits.a.Then == experiments.AbortStop
-		r.timeline.Trips = append(r.timeline.Trips, *trip)
-		r.progress(Progress{Kind: KindProblem, FailureMode: fm.Name, Message: fmt.Sprintf("abort limit %s tripped: %s; fault reverted %s after the window ended",
-			trip.Limit, trip.Reason, trip.Reverted.Sub(trip.WindowEnd).Round(time.Millisecond))})
+		r.tripped(trip)
 		if trip.Stopped {
 			return errStopped
 		}
@@ -378,7 +415,7 @@ func (r *run) revertAll(ctx context.Context) {
 			r.progress(Progress{Kind: KindProblem, FailureMode: rec.FailureMode, Message: fmt.Sprintf("revert %s on %s: %v", rec.Kind, rec.Target, err)})
 			continue
 		}
-		r.progress(Progress{Kind: KindRevert, FailureMode: rec.FailureMode, Message: fmt.Sprintf("%s on %s reverted", rec.Kind, rec.Target)})
+		r.progress(Progress{Kind: KindRevert, FailureMode: rec.FailureMode, Fault: rec.Kind, Target: rec.Target, Message: fmt.Sprintf("%s on %s reverted", rec.Kind, rec.Target)})
 	}
 	r.active = nil
 }

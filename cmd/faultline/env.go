@@ -17,6 +17,11 @@ type env struct {
 	// that it is a terminal.
 	stdin    io.Reader
 	stdinTTY bool
+	// width is the terminal's width in columns, 0 when unknown.
+	width func() int
+	// keys switches the terminal on stdin to key-by-key input for a
+	// game day; main restores it before a hurried exit.
+	keys *keyMode
 }
 
 // color reports whether output may use ANSI colour.

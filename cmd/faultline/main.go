@@ -33,6 +33,14 @@ func main() {
 		stdin:  os.Stdin,
 		// Prompts need a person at a terminal on both ends.
 		stdinTTY: term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stderr.Fd())),
+		width: func() int {
+			w, _, err := term.GetSize(int(os.Stdout.Fd()))
+			if err != nil {
+				return 0
+			}
+			return w
+		},
+		keys: &keyMode{},
 	}
 	// The first signal cancels ctx: a run reverts its faults, stops its
 	// processes, removes its containers and exits 3. A second one gives
@@ -50,10 +58,12 @@ func main() {
 		case <-time.After(hurryGrace):
 		case <-sigs:
 		}
+		e.keys.restore()
 		os.Exit(int(ExitInconclusive))
 	}()
 	code := execute(ctx, e, os.Args[1:])
 	signal.Stop(sigs)
+	e.keys.restore()
 	os.Exit(int(code))
 }
 

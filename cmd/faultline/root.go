@@ -45,13 +45,21 @@ hypothesis with 2-sigma cohort analysis.
 
 Exit codes: 0 all hypotheses confirmed, 1 a hypothesis refuted, 2 invalid
 input or usage, 3 inconclusive or aborted, 4 runtime error.`,
+		Example: `  faultline validate examples/quickstart/quickstart.hcl
+  faultline run examples/quickstart/quickstart.hcl
+  faultline gameday examples/quickstart/quickstart.hcl
+  source <(faultline completion bash)`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// completion.go replaces cobra's own, with examples.
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return withCode(ExitInvalid, err)
 	})
-	root.AddCommand(newValidate(e), newPlan(e), newRun(e), newAnalyze(e), newRecover(e), newSidecar(e))
+	root.AddCommand(newValidate(e), newPlan(e), newRun(e), newAnalyze(e), newRecover(e), newSidecar(e), newReport(e))
+	root.AddCommand(newGameday(e), newCompletion(e))
+	root.AddCommand(newFMEA(e))
 	return root
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/faultline/faultline/experiments"
 	"github.com/faultline/faultline/observe"
 	"github.com/faultline/faultline/runner"
 	"github.com/faultline/faultline/runner/journal"
@@ -30,6 +31,10 @@ type runFlags struct {
 	// allowStaging lets the run act on the environment of the
 	// experiment's endpoints (staging.go).
 	allowStaging bool
+	// ci holds --junit, --summary, --fail-on and --format (ci.go).
+	ci *ciRun
+	// quiet and verbose set how much progress is printed (terminal.go).
+	quiet, verbose bool
 }
 
 func newRun(e *env) *cobra.Command {
@@ -47,14 +52,24 @@ The run directory receives conclusions.json, report.md, events.csv and one
 log per component. Ctrl-C reverts every active fault, stops every process
 and exits with code 3.
 
-Exit codes: 0 all confirmed, 1 a hypothesis refuted, 2 invalid input,
-3 inconclusive or aborted, 4 runtime error.`,
+On a terminal, a status area shows the phase and its time left, the active
+faults and each workload's requests per second, errors and outlier fraction
+in the last window; events print as lines above it. When stdout is not a
+terminal or CI is set, every event is a plain timestamped line (NO_COLOR
+turns colour off). See docs/terminal.md.
+
+Exit codes: 0 all confirmed (with the default --fail-on refuted, also
+when some are inconclusive), 1 a hypothesis refuted, 2 invalid input,
+3 the run did not finish or an abort limit tripped (with --fail-on
+inconclusive, also an inconclusive hypothesis), 4 runtime error.
+For CI (docs/ci.md): --junit, --summary, --fail-on, --format json.`,
 		Example: `  faultline run examples/quickstart/quickstart.hcl
   faultline run --dry-run examples/quickstart/quickstart.hcl
-  faultline run --out /tmp/runs examples/quickstart/quickstart.hcl`,
+  faultline run --out /tmp/runs examples/quickstart/quickstart.hcl
+  faultline run --junit junit.xml --summary "$GITHUB_STEP_SUMMARY" --fail-on inconclusive ci/checkout.hcl`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRun(cmd.Context(), e, f, args[0])
+			return f.ci.finish(runRun(cmd.Context(), f.ci.begin(args[0]), f, args[0]))
 		},
 	}
 	cmd.Flags().StringVar(&f.out, "out", "runs", "directory under which the run directory <timestamp>-<name> is created")
@@ -62,17 +77,33 @@ Exit codes: 0 all confirmed, 1 a hypothesis refuted, 2 invalid input,
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "print the plan and touch nothing")
 	cmd.Flags().BoolVar(&f.allowStaging, "allow-staging", false, "let the run act on the environment its endpoint components belong to (otherwise asked at a terminal, refused elsewhere)")
 	cmd.Flags().StringVar(&f.prometheus, "prometheus", "", "base URL of the Prometheus-compatible API to read signals and alerts from, replacing the telemetry block's address")
+	cmd.Flags().BoolVar(&f.quiet, "quiet", false, "print only problems and the final summary")
+	cmd.Flags().BoolVar(&f.verbose, "verbose", false, "also print each window's numbers (requests per second, errors, outliers) as lines")
+	cmd.MarkFlagsMutuallyExclusive("quiet", "verbose")
+	f.ci = newCIRun(e, cmd)
 	return cmd
 }
 
 func runRun(ctx context.Context, e *env, f runFlags, path string) error {
+	return runWith(ctx, e, f, path, nil)
+}
+
+// runWith is runRun, guided by g for faultline gameday (nil for a plain
+// run).
+func runWith(ctx context.Context, e *env, f runFlags, path string, g *gameday) error {
 	exp, err := load(e, e.stderr, path)
 	if err != nil {
 		return err
 	}
+	f.ci.loaded(exp)
 	plan := runner.NewPlan(exp)
 	if f.dryRun {
 		return writePlan(e.stdout, plan, "text")
+	}
+	if g != nil {
+		if err := g.intro(plan); err != nil {
+			return err
+		}
 	}
 	if err := stagingGate(ctx, e, plan, f.allowStaging); err != nil {
 		return err
@@ -112,11 +143,14 @@ func runRun(ctx context.Context, e *env, f runFlags, path string) error {
 	}
 	defer jw.Close()
 
-	pv := &progressView{w: e.stdout, start: start, now: e.now}
-	fmt.Fprintf(e.stdout, "faultline: running %q from %s: %s of phases; writing to %s\n",
-		exp.Name, path, roundDur(plan.Total()), dir)
+	if f.level() != verbosityQuiet {
+		fmt.Fprintf(e.stdout, "faultline: running %q from %s: %s of phases; writing to %s\n",
+			exp.Name, path, roundDur(plan.Total()), dir)
+	}
+	pv := newProgressOut(e, f.level(), plan, start, f.ci.progress())
+	f.ci.started(runID, dir, start, plan.Total())
 
-	res, runErr := runner.Run(ctx, plan, runner.Options{
+	opts := runner.Options{
 		LogDir:    logDir,
 		Progress:  pv.show,
 		Now:       e.now,
@@ -124,7 +158,14 @@ func runRun(ctx context.Context, e *env, f runFlags, path string) error {
 		Journal:   jw,
 		Telemetry: tel,
 		LookupEnv: e.lookupEnv,
-	})
+	}
+	detach := func() {}
+	if g != nil {
+		detach = g.attach(&opts, pv)
+	}
+	res, runErr := runner.Run(ctx, plan, opts)
+	detach()
+	pv.close()
 	endJournal(e, jw, res, runErr)
 	if res == nil {
 		return withCode(ExitRuntime, runErr)
@@ -132,7 +173,11 @@ func runRun(ctx context.Context, e *env, f runFlags, path string) error {
 
 	judge := verdict.New(verdict.Options{Window: exp.Window, Sigma: exp.Sigma, Threshold: exp.Threshold})
 	concl := report.Conclude(exp, res.Timeline, append(slices.Clip(res.Events), res.Signals...), judge)
-	if err := writeRunFiles(dir, concl, res.Events, res.Signals); err != nil {
+	if f.prometheus != "" {
+		concl.Experiment.Telemetry = f.prometheus // the address the run read, not the file's
+	}
+	f.ci.concluded(concl)
+	if err := writeRunFiles(dir, exp, concl, res.Events, res.Signals); err != nil {
 		return withCode(ExitRuntime, err)
 	}
 	writeSummary(e.stdout, concl, dir)
@@ -142,10 +187,8 @@ func runRun(ctx context.Context, e *env, f runFlags, path string) error {
 		return withCode(ExitRuntime, runErr)
 	case unreverted(res) > 0:
 		return withCode(ExitRuntime, fmt.Errorf("%d fault(s) could not be reverted and may still be in place (see the problems above); `faultline recover %s` tries again", unreverted(res), dir))
-	case concl.Summary.Refuted > 0:
-		return withCode(ExitRefuted, nil)
-	case concl.Aborted || concl.Summary.Inconclusive > 0 || concl.Summary.Aborted > 0:
-		return withCode(ExitInconclusive, nil)
+	case f.ci.verdictCode(concl) != ExitConfirmed:
+		return withCode(f.ci.verdictCode(concl), nil)
 	}
 	return nil
 }
@@ -162,7 +205,7 @@ func makeRunDir(dir string) error {
 	return nil
 }
 
-func writeRunFiles(dir string, c report.Conclusions, events, signals []observe.Event) error {
+func writeRunFiles(dir string, exp *experiments.Experiment, c report.Conclusions, events, signals []observe.Event) error {
 	files := []struct {
 		name  string
 		write func(io.Writer) error
@@ -182,7 +225,12 @@ func writeRunFiles(dir string, c report.Conclusions, events, signals []observe.E
 			return err
 		}
 	}
-	return nil
+	// report.html reads the event files just written (report.go).
+	if err := writeFile(filepath.Join(dir, "report.html"), func(w io.Writer) error { return report.WriteHTML(w, c, runFiles(dir)) }); err != nil {
+		return err
+	}
+	// fmea.md links to the reports above (fmea.go).
+	return writeFile(filepath.Join(dir, "fmea.md"), func(w io.Writer) error { return writeRunFMEA(w, exp, dir, c) })
 }
 
 // writeFile writes a file through a buffer and reports any error,
@@ -213,9 +261,24 @@ type progressView struct {
 	w     io.Writer
 	start time.Time
 	now   func() time.Time
+	// json, when set, takes every event instead (--format json, ci.go).
+	json func(runner.Progress)
+	// level says which events are printed (terminal.go).
+	level verbosity
 }
 
 func (p *progressView) show(pr runner.Progress) {
+	if p.json != nil {
+		p.json(pr)
+		return
+	}
+	if !p.wants(pr) {
+		return
+	}
+	if pr.Kind == runner.KindWindow {
+		p.windows(pr)
+		return
+	}
 	t := pr.Time
 	if t.IsZero() {
 		t = p.now()
@@ -252,7 +315,7 @@ func writeSummary(w io.Writer, c report.Conclusions, dir string) {
 	if c.Aborted {
 		fmt.Fprintf(w, "; aborted: %s", c.AbortReason)
 	}
-	fmt.Fprintf(w, "\nRun directory: %s (report.md, conclusions.json, events.csv)\n", dir)
+	fmt.Fprintf(w, "\nRun directory: %s (report.html, report.md, conclusions.json, events.csv)\n", dir)
 }
 
 // endJournal writes the journal's end record: completed, aborted, or

@@ -22,6 +22,8 @@ func newSidecar(e *env) *cobra.Command {
 		Use:    "sidecar",
 		Short:  "Run as a sidecar container (used by faultline itself)",
 		Hidden: true,
+		Example: `  faultline sidecar proxy --listen :8080 --upstream store:8080 --control :9000 --http
+  faultline sidecar net loss --percent 20`,
 	}
 	cmd.AddCommand(newSidecarProxy(e), newSidecarNet(e))
 	return cmd
@@ -31,9 +33,12 @@ func newSidecar(e *env) *cobra.Command {
 // namespace it runs in, holds it until SIGTERM and reverts it.
 func newSidecarNet(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:                "net loss|bandwidth|revert [flags]",
-		Short:              "Hold a network fault in this network namespace until SIGTERM",
-		Long:               netfault.SidecarUsage,
+		Use:   "net loss|bandwidth|revert [flags]",
+		Short: "Hold a network fault in this network namespace until SIGTERM",
+		Long:  netfault.SidecarUsage,
+		Example: `  faultline sidecar net loss --percent 20 --direction in
+  faultline sidecar net bandwidth --rate 1mbit
+  faultline sidecar net revert`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := netfault.Sidecar(cmd.Context(), args, e.stdout); err != nil {
@@ -54,9 +59,10 @@ type sidecarProxyFlags struct {
 func newSidecarProxy(e *env) *cobra.Command {
 	var f sidecarProxyFlags
 	cmd := &cobra.Command{
-		Use:   "proxy --listen ADDR --upstream ADDR --control ADDR [--http]",
-		Short: "Forward --listen to --upstream; faults are added through the control API",
-		Args:  cobra.NoArgs,
+		Use:     "proxy --listen ADDR --upstream ADDR --control ADDR [--http]",
+		Short:   "Forward --listen to --upstream; faults are added through the control API",
+		Example: `  faultline sidecar proxy --listen :8080 --upstream store:8080 --control :9000 --http`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSidecarProxy(cmd.Context(), e, f)
 		},

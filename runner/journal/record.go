@@ -54,10 +54,11 @@ type Record struct {
 	// Error is why a failed action failed.
 	Error string `json:"error,omitempty"`
 
-	// Phase and FailureMode are set on phase records.
+	// Phase and FailureMode are set on phase records, and on operator
+	// notes (the phase the note fell in).
 	Phase       string `json:"phase,omitempty"`
 	FailureMode string `json:"failure_mode,omitempty"`
-	// Message is a note's text.
+	// Message is a note's or an operator note's text.
 	Message string `json:"message,omitempty"`
 	// Reason is why the run is aborting (abort records).
 	Reason string `json:"reason,omitempty"`
@@ -92,6 +93,10 @@ const (
 	TypePhase Type = "phase"
 	// TypeNote is free text for the reader of the journal.
 	TypeNote Type = "note"
+	// TypeOperatorNote is a line a person typed during the run
+	// (faultline gameday), with the phase it fell in. It changes
+	// nothing: recover skips it.
+	TypeOperatorNote Type = "operator_note"
 	// TypeAbort says the run is stopping early, and why.
 	TypeAbort Type = "abort"
 	// TypeEnd is the last record of a session that finished: the run
@@ -101,7 +106,7 @@ const (
 
 var knownTypes = map[Type]bool{
 	TypeRun: true, TypeRecover: true, TypeIntent: true, TypeDone: true, TypeFailed: true,
-	TypePhase: true, TypeNote: true, TypeAbort: true, TypeEnd: true,
+	TypePhase: true, TypeNote: true, TypeOperatorNote: true, TypeAbort: true, TypeEnd: true,
 }
 
 // Op is what an intent does. The journal knows the ops below and how

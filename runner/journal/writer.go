@@ -307,6 +307,13 @@ func (w *Writer) Note(message string, data any) error {
 	return w.append(&Record{Type: TypeNote, Message: message, Data: raw})
 }
 
+// OperatorNote records a line a person typed during the run, and the
+// phase (and failure mode, "" outside the fault and recovery phases) it
+// fell in; phase is "" before the first phase.
+func (w *Writer) OperatorNote(message, phase, failureMode string) error {
+	return w.append(&Record{Type: TypeOperatorNote, Message: message, Phase: phase, FailureMode: failureMode})
+}
+
 // Abort records that the run is stopping early, and why. Write it before
 // undoing what the run did.
 func (w *Writer) Abort(reason string) error {

@@ -41,8 +41,12 @@ type Conclusions struct {
 	// Signals what was read of each signal (see Hypothesis.Signal).
 	Detections []observe.Detection  `json:"detections,omitempty"`
 	Signals    []observe.SignalInfo `json:"signals,omitempty"`
-	Hypotheses []Hypothesis         `json:"hypotheses"`
-	Summary    Summary              `json:"summary"`
+	// Skips are the failure modes left out when their turn came, and
+	// Notes what people wrote during the run (faultline gameday).
+	Skips      []observe.Skip `json:"skips,omitempty"`
+	Notes      []observe.Note `json:"notes,omitempty"`
+	Hypotheses []Hypothesis   `json:"hypotheses"`
+	Summary    Summary        `json:"summary"`
 	// EventCount is the number of events in events.csv, and
 	// SignalSamples the number of signal samples in signals.csv.
 	EventCount    int `json:"event_count"`
@@ -60,6 +64,9 @@ type ExperimentInfo struct {
 	WindowSeconds   float64 `json:"window_seconds"`
 	Sigma           float64 `json:"sigma"`
 	Threshold       float64 `json:"threshold"`
+	// Telemetry is the address of the Prometheus-compatible API the
+	// run read signals and alerts from, or "" without telemetry.
+	Telemetry string `json:"telemetry,omitempty"`
 }
 
 // Hypothesis is one hypothesis with its verdict.
@@ -69,8 +76,10 @@ type Hypothesis struct {
 	FailureMode string `json:"failure_mode"`
 	// Workload or Signal is what the hypothesis is judged on; neither
 	// for expect "detected", which is judged on Detections.
-	Workload      string  `json:"workload,omitempty"`
-	Signal        string  `json:"signal,omitempty"`
+	Workload string `json:"workload,omitempty"`
+	Signal   string `json:"signal,omitempty"`
+	// Query is the signal's PromQL query.
+	Query         string  `json:"query,omitempty"`
 	WithinSeconds float64 `json:"within_seconds,omitempty"`
 	// Detections are the alerts a "detected" hypothesis was judged on.
 	Detections []observe.Detection `json:"detections,omitempty"`
@@ -127,6 +136,11 @@ func Conclude(exp *experiments.Experiment, tl observe.Timeline, events []observe
 		Trips:           tl.Trips,
 		Detections:      tl.Detections,
 		Signals:         tl.Signals,
+		Skips:           tl.Skips,
+		Notes:           tl.Notes,
+	}
+	if exp.Telemetry != nil {
+		c.Experiment.Telemetry = exp.Telemetry.Address
 	}
 	byWorkload := map[string][]observe.Event{}
 	bySignal := map[string][]observe.Event{}
@@ -158,7 +172,7 @@ func Conclude(exp *experiments.Experiment, tl observe.Timeline, events []observe
 			hr.Workload = h.Workload.Name
 			cs, why = buildCase(h, tl, byWorkload[h.Workload.Name], h.Workload.HTTP.Cohort)
 		case h.Signal != nil:
-			hr.Signal = h.Signal.Name
+			hr.Signal, hr.Query = h.Signal.Name, h.Signal.Query
 			cs, why = buildCase(h, tl, bySignal[h.Signal.Name], signalCohort(h.Signal, bySignal[h.Signal.Name]))
 			judge = signalJudge(j, h.Signal, exp.Window)
 			if why == "" {
@@ -170,10 +184,13 @@ func Conclude(exp *experiments.Experiment, tl observe.Timeline, events []observe
 				why = fmt.Sprintf("the run stopped before failure mode %q was injected", h.FailureMode.Name)
 			}
 		}
-		switch t, tripped := tripOf(tl, h.FailureMode.Name); {
+		t, tripped := tripOf(tl, h.FailureMode.Name)
+		skip, skipped := skipOf(tl, h.FailureMode.Name)
+		switch {
+		case skipped:
+			hr.Verdict = fail(verdict.Inconclusive, fmt.Sprintf("inconclusive: failure mode %q was skipped: %s", skip.FailureMode, skip.Reason))
 		case tripped:
-			hr.Verdict = fail(verdict.Aborted, fmt.Sprintf("aborted: the abort limit %s tripped: %s; the fault was reverted %s after that window ended",
-				t.Limit, t.Reason, t.Reverted.Sub(t.WindowEnd).Round(time.Millisecond)))
+			hr.Verdict = fail(verdict.Aborted, tripReason(t))
 		case why != "":
 			hr.Verdict = fail(verdict.Inconclusive, "inconclusive: "+why)
 		case h.Expect == experiments.ExpectDetected:

@@ -98,6 +98,7 @@ func WriteMarkdown(w io.Writer, c Conclusions) error {
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", p.Name, mdCell(p.FailureMode), offset(c.Start, p.Start), offset(c.Start, p.End), done)
 	}
+	writeOperator(b, c)
 
 	b.WriteString("\n## Evidence\n")
 	for _, h := range c.Hypotheses {
