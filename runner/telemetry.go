@@ -57,7 +57,7 @@ func ConnectTelemetry(ctx context.Context, exp *experiments.Experiment, address 
 		return nil, fmt.Errorf("telemetry (%s): %w", at(t.DeclRange.Filename, t.DeclRange.Start.Line, t.DeclRange.Start.Column), err)
 	}
 	if err := c.Ping(ctx); err != nil {
-		return nil, fmt.Errorf("telemetry (%s): %w", at(t.DeclRange.Filename, t.DeclRange.Start.Line, t.DeclRange.Start.Column), err)
+		return nil, fmt.Errorf("telemetry (%s): %w (nothing was started: start the API, or point the run at another with --prometheus URL)", at(t.DeclRange.Filename, t.DeclRange.Start.Line, t.DeclRange.Start.Column), err)
 	}
 	now := time.Now()
 	for _, s := range exp.Signals {
