@@ -110,8 +110,11 @@ func TestRunProgress(t *testing.T) {
 				}
 				out = buf.String()
 			}
-			if code != int(ExitConfirmed) && code != int(ExitRefuted) {
-				t.Fatalf("run = %d, want a verdict (0 or 1)\n%s", code, visible(out))
+			// Any verdict will do: the output is under test, and six runs
+			// side by side on a small machine can leave a baseline too
+			// noisy to judge (inconclusive, exit 3).
+			if code != int(ExitConfirmed) && code != int(ExitRefuted) && code != int(ExitInconclusive) {
+				t.Fatalf("run = %d, want a verdict (0, 1 or 3)\n%s", code, visible(out))
 			}
 			tt.check(t, out)
 		})
