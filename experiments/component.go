@@ -118,7 +118,7 @@ func (d *decoder) decodeComponent(blk *hclsyntax.Block) (*Component, hcl.Diagnos
 		}
 		for _, dup := range runtimes[1:] {
 			diags = append(diags, errorAt(dup.DefRange(), "Duplicate runtime block",
-				fmt.Sprintf("A %s block was previously declared for this component at %s. A component has exactly one runtime, a process, a container or an endpoint: remove one of them.", runtimes[0].Type, location(runtimes[0].DefRange()))))
+				fmt.Sprintf("A %s block was previously declared for this component at %s. A component has exactly one runtime, a process, a container or an endpoint: remove one of them.", runtimes[0].Type, Location(runtimes[0].DefRange()))))
 		}
 	}
 	return comp, diags
@@ -171,7 +171,7 @@ func (d *decoder) decodeProcess(name string, blk *hclsyntax.Block) (*Process, hc
 		p.Ready = r
 		for _, dup := range readies[1:] {
 			diags = append(diags, errorAt(dup.DefRange(), "Duplicate ready block",
-				fmt.Sprintf("A ready block was previously declared at %s. A process has at most one: remove one of them.", location(readies[0].DefRange()))))
+				fmt.Sprintf("A ready block was previously declared at %s. A process has at most one: remove one of them.", Location(readies[0].DefRange()))))
 		}
 	}
 	return p, diags
@@ -483,7 +483,7 @@ func (d *decoder) claimAddress(a *hclsyntax.Attribute, addr, what string) hcl.Di
 	}
 	if prev, ok := d.addresses[addr]; ok {
 		return hcl.Diagnostics{errorAt(a.Expr.Range(), "Address already in use",
-			fmt.Sprintf("The address %s is also %s, declared at %s. Two listeners cannot share an address: choose another port, or leave the choice to the runner.", addr, prev.what, location(prev.at)))}
+			fmt.Sprintf("The address %s is also %s, declared at %s. Two listeners cannot share an address: choose another port, or leave the choice to the runner.", addr, prev.what, Location(prev.at)))}
 	}
 	d.addresses[addr] = addressClaim{what: what, at: a.Expr.Range()}
 	return nil

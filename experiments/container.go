@@ -93,7 +93,7 @@ func (d *decoder) decodeContainer(blk *hclsyntax.Block) (*Container, hcl.Diagnos
 		ct.Build = b
 		for _, dup := range builds[1:] {
 			diags = append(diags, errorAt(dup.DefRange(), "Duplicate build block",
-				fmt.Sprintf("A build block was previously declared at %s. A container is built from one context: remove one of them.", location(builds[0].DefRange()))))
+				fmt.Sprintf("A build block was previously declared at %s. A container is built from one context: remove one of them.", Location(builds[0].DefRange()))))
 		}
 	}
 	if a := c.attrs["image"]; a != nil {
@@ -139,7 +139,7 @@ func (d *decoder) decodeContainer(blk *hclsyntax.Block) (*Container, hcl.Diagnos
 		ct.Ready = r
 		for _, dup := range readies[1:] {
 			diags = append(diags, errorAt(dup.DefRange(), "Duplicate ready block",
-				fmt.Sprintf("A ready block was previously declared at %s. A container has at most one: remove one of them.", location(readies[0].DefRange()))))
+				fmt.Sprintf("A ready block was previously declared at %s. A container has at most one: remove one of them.", Location(readies[0].DefRange()))))
 		}
 	}
 	return ct, diags
@@ -236,7 +236,7 @@ func decodeContainerReady(blk *hclsyntax.Block) (ContainerReadiness, hcl.Diagnos
 			first, second = second, first
 		}
 		diags = append(diags, errorAt(second.NameRange, "Conflicting readiness checks",
-			fmt.Sprintf("The ready block already waits on %s, set at %s. A container is ready either when its HTTP path answers (http) or when its output prints a line (log), not both: remove one of them.", first.Name, location(first.NameRange))))
+			fmt.Sprintf("The ready block already waits on %s, set at %s. A container is ready either when its HTTP path answers (http) or when its output prints a line (log), not both: remove one of them.", first.Name, Location(first.NameRange))))
 	}
 	diags = append(diags, decodeHTTPAndTimeout(c, &r.HTTPPath, &r.Timeout)...)
 	if a := logAttr; a != nil {

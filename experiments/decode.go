@@ -151,7 +151,7 @@ func decodeFile(filename string, src []byte, body *hclsyntax.Body) (*Experiment,
 		diags = append(diags, d.decodeExperiment(exps[0], exp)...)
 		for _, dup := range exps[1:] {
 			diags = append(diags, errorAt(dup.DefRange(), "Duplicate experiment block",
-				fmt.Sprintf("An experiment block was previously declared at %s. A file holds exactly one experiment: merge the two blocks or move one to its own file.", location(exps[0].DefRange()))))
+				fmt.Sprintf("An experiment block was previously declared at %s. A file holds exactly one experiment: merge the two blocks or move one to its own file.", Location(exps[0].DefRange()))))
 		}
 	}
 
@@ -162,7 +162,7 @@ func decodeFile(filename string, src []byte, body *hclsyntax.Body) (*Experiment,
 		exp.Abort = a
 		for _, dup := range aborts[1:] {
 			diags = append(diags, errorAt(dup.DefRange(), "Duplicate abort block",
-				fmt.Sprintf("An abort block was previously declared at %s. A file holds at most one abort block: move the limits of this one into it.", location(aborts[0].DefRange()))))
+				fmt.Sprintf("An abort block was previously declared at %s. A file holds at most one abort block: move the limits of this one into it.", Location(aborts[0].DefRange()))))
 		}
 	}
 
@@ -246,7 +246,7 @@ func (d *decoder) declare(c *bodyContent) hcl.Diagnostics {
 			noun := blockNoun(blk.Type)
 			diags = append(diags, errorAt(blk.LabelRanges[0], "Duplicate "+noun,
 				fmt.Sprintf("A %s named %q was previously declared at %s. Names of %s blocks must be unique: rename or remove one of them.",
-					noun, name, location(prev.DefRange()), blk.Type)))
+					noun, name, Location(prev.DefRange()), blk.Type)))
 			continue
 		}
 		names[name] = blk

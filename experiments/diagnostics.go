@@ -21,7 +21,7 @@ func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnos
 		// A file:line:col prefix first, so that editors and terminals
 		// can jump to the place; then hcl's rendering with the snippet.
 		if d.Subject != nil {
-			if _, err := fmt.Fprintf(w, "%s: ", location(*d.Subject)); err != nil {
+			if _, err := fmt.Fprintf(w, "%s: ", Location(*d.Subject)); err != nil {
 				return fmt.Errorf("write diagnostics: %w", err)
 			}
 		}
@@ -87,7 +87,7 @@ func NewDiagnosticsReport(diags hcl.Diagnostics) DiagnosticsReport {
 				Start:    PosJSON{Line: s.Start.Line, Column: s.Start.Column, Byte: s.Start.Byte},
 				End:      PosJSON{Line: s.End.Line, Column: s.End.Column, Byte: s.End.Byte},
 			}
-			j.Location = location(*s)
+			j.Location = Location(*s)
 		}
 		r.Diagnostics = append(r.Diagnostics, j)
 	}

@@ -202,7 +202,7 @@ func (d *decoder) decodeEndpoint(blk *hclsyntax.Block) (*Endpoint, hcl.Diagnosti
 		ep.Ready = r
 		for _, dup := range readies[1:] {
 			diags = append(diags, errorAt(dup.DefRange(), "Duplicate ready block",
-				fmt.Sprintf("A ready block was previously declared at %s. An endpoint has at most one: remove one of them.", location(readies[0].DefRange()))))
+				fmt.Sprintf("A ready block was previously declared at %s. An endpoint has at most one: remove one of them.", Location(readies[0].DefRange()))))
 		}
 	}
 	toxis := c.blocksOf("toxiproxy")
@@ -212,7 +212,7 @@ func (d *decoder) decodeEndpoint(blk *hclsyntax.Block) (*Endpoint, hcl.Diagnosti
 		ep.Toxiproxy = tp
 		for _, dup := range toxis[1:] {
 			diags = append(diags, errorAt(dup.DefRange(), "Duplicate toxiproxy block",
-				fmt.Sprintf("A toxiproxy block was previously declared at %s. An endpoint has at most one proxy in front of it: remove one of them.", location(toxis[0].DefRange()))))
+				fmt.Sprintf("A toxiproxy block was previously declared at %s. An endpoint has at most one proxy in front of it: remove one of them.", Location(toxis[0].DefRange()))))
 		}
 	}
 	return ep, diags
@@ -322,7 +322,7 @@ func decodeStagingFault(f *Fault, c *bodyContent) hcl.Diagnostics {
 			}
 			for _, dup := range blocks[1:] {
 				diags = append(diags, errorAt(dup.DefRange(), "Duplicate request block",
-					fmt.Sprintf("An %s block was previously declared at %s. An http fault sends one request at the %s: remove one of them.", typ, location(blocks[0].DefRange()), typ)))
+					fmt.Sprintf("An %s block was previously declared at %s. An http fault sends one request at the %s: remove one of them.", typ, Location(blocks[0].DefRange()), typ)))
 			}
 		}
 	}

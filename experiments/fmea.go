@@ -86,7 +86,7 @@ func decodeFMEABlocks(c *bodyContent, exp *Experiment) hcl.Diagnostics {
 	exp.FMEA = f
 	for _, dup := range blocks[1:] {
 		diags = append(diags, errorAt(dup.DefRange(), "Duplicate fmea block",
-			fmt.Sprintf("An fmea block was previously declared at %s. A file holds at most one fmea block, the worksheet's header: merge the two.", location(blocks[0].DefRange()))))
+			fmt.Sprintf("An fmea block was previously declared at %s. A file holds at most one fmea block, the worksheet's header: merge the two.", Location(blocks[0].DefRange()))))
 	}
 	return diags
 }
@@ -143,7 +143,7 @@ func decodeFMEAAttrs(c *bodyContent, fm *FailureMode) hcl.Diagnostics {
 		}
 		if prev := findAction(fm.Actions, act.Text); prev != nil {
 			diags = append(diags, errorAt(blk.LabelRanges[0], "Duplicate action",
-				fmt.Sprintf("The action %q was previously declared for this failure mode at %s. Merge the two, or say what differs in the text.", act.Text, location(prev.DeclRange))))
+				fmt.Sprintf("The action %q was previously declared for this failure mode at %s. Merge the two, or say what differs in the text.", act.Text, Location(prev.DeclRange))))
 			continue
 		}
 		fm.Actions = append(fm.Actions, act)

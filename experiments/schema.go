@@ -293,8 +293,9 @@ func blockNoun(typ string) string {
 	return strings.ReplaceAll(typ, "_", " ")
 }
 
-// location formats the start of r as file:line:col.
-func location(r hcl.Range) string {
+// Location formats the start of r as file:line:col, the form every
+// message that points into an experiment file uses.
+func Location(r hcl.Range) string {
 	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
 }
 

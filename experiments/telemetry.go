@@ -125,10 +125,8 @@ var detectionSchema = bodySchema{
 	},
 }
 
-var (
-	envVarNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	labelNameRe  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
-)
+// labelNameRe matches a Prometheus label name (and so an alert name).
+var labelNameRe = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // decodeTelemetryBlocks decodes the telemetry block and the signal
 // blocks, and checks what needs telemetry against it: the abort block's
@@ -142,7 +140,7 @@ func (d *decoder) decodeTelemetryBlocks(c *bodyContent, exp *Experiment) hcl.Dia
 		exp.Telemetry, d.telemetry = t, t
 		for _, dup := range tels[1:] {
 			diags = append(diags, errorAt(dup.DefRange(), "Duplicate telemetry block",
-				fmt.Sprintf("A telemetry block was previously declared at %s. A file holds at most one: every signal and alert is read from it.", location(tels[0].DefRange()))))
+				fmt.Sprintf("A telemetry block was previously declared at %s. A file holds at most one: every signal and alert is read from it.", Location(tels[0].DefRange()))))
 		}
 	}
 	for _, blk := range c.blocksOf(blockSignal) {
@@ -202,7 +200,7 @@ func (d *decoder) decodeTelemetry(blk *hclsyntax.Block) (*Telemetry, hcl.Diagnos
 		if more.HasErrors() {
 			return ""
 		}
-		if !envVarNameRe.MatchString(s) {
+		if !envNameRe.MatchString(s) {
 			diags = append(diags, errorAt(a.Expr.Range(), "Invalid environment variable name",
 				fmt.Sprintf("This value is not the name of an environment variable, and is not repeated here in case it is a secret. The argument %q names the variable that holds the secret (letters, digits and '_', like PROM_TOKEN), never the secret itself.", a.Name)))
 			return ""
@@ -224,7 +222,7 @@ func (d *decoder) decodeTelemetry(blk *hclsyntax.Block) (*Telemetry, hcl.Diagnos
 		}
 		for _, dup := range auths[1:] {
 			diags = append(diags, errorAt(dup.DefRange(), "Duplicate basic_auth block",
-				fmt.Sprintf("A basic_auth block was previously declared at %s. Keep one.", location(auths[0].DefRange()))))
+				fmt.Sprintf("A basic_auth block was previously declared at %s. Keep one.", Location(auths[0].DefRange()))))
 		}
 		if a := c.attrs["bearer_token_env"]; a != nil {
 			diags = append(diags, errorAt(a.NameRange, "Conflicting credentials",
@@ -313,7 +311,7 @@ func (d *decoder) decodeDetection(blk *hclsyntax.Block, fm *FailureMode) (*Detec
 			for _, prev := range fm.Detections {
 				if prev.Alert == s {
 					diags = append(diags, errorAt(a.Expr.Range(), "Duplicate detection",
-						fmt.Sprintf("The alert %q is already named by the detection block at %s. Name each alert once per failure mode.", s, location(prev.DeclRange))))
+						fmt.Sprintf("The alert %q is already named by the detection block at %s. Name each alert once per failure mode.", s, Location(prev.DeclRange))))
 				}
 			}
 			det.Alert = s

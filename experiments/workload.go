@@ -87,7 +87,7 @@ func (d *decoder) decodeWorkload(blk *hclsyntax.Block) (*Workload, hcl.Diagnosti
 	w.HTTP = h
 	for _, dup := range gens[1:] {
 		diags = append(diags, errorAt(dup.DefRange(), "Duplicate generator block",
-			fmt.Sprintf("A generator block was previously declared for this workload at %s. A workload has exactly one generator: split the traffic into two workloads.", location(gens[0].DefRange()))))
+			fmt.Sprintf("A generator block was previously declared for this workload at %s. A workload has exactly one generator: split the traffic into two workloads.", Location(gens[0].DefRange()))))
 	}
 	return w, diags
 }

@@ -27,6 +27,7 @@ func ConnectTelemetry(ctx context.Context, exp *experiments.Experiment, address 
 		}
 		return nil, nil
 	}
+	where := experiments.Location(t.DeclRange)
 	cfg := prom.Config{Address: t.Address, Timeout: t.Timeout}
 	if address != "" {
 		cfg.Address = address
@@ -34,7 +35,7 @@ func ConnectTelemetry(ctx context.Context, exp *experiments.Experiment, address 
 	secret := func(name string) (string, error) {
 		v := getenv(name)
 		if v == "" {
-			return "", fmt.Errorf("telemetry (%s): the environment variable %s is not set or empty; it must hold the credential the telemetry block names", at(t.DeclRange.Filename, t.DeclRange.Start.Line, t.DeclRange.Start.Column), name)
+			return "", fmt.Errorf("telemetry (%s): the environment variable %s is not set or empty; it must hold the credential the telemetry block names", where, name)
 		}
 		return v, nil
 	}
@@ -54,28 +55,26 @@ func ConnectTelemetry(ctx context.Context, exp *experiments.Experiment, address 
 	}
 	c, err := prom.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("telemetry (%s): %w", at(t.DeclRange.Filename, t.DeclRange.Start.Line, t.DeclRange.Start.Column), err)
+		return nil, fmt.Errorf("telemetry (%s): %w", where, err)
 	}
 	if err := c.Ping(ctx); err != nil {
-		return nil, fmt.Errorf("telemetry (%s): %w (nothing was started: start the API, or point the run at another with --prometheus URL)", at(t.DeclRange.Filename, t.DeclRange.Start.Line, t.DeclRange.Start.Column), err)
+		return nil, fmt.Errorf("telemetry (%s): %w (nothing was started: start the API, or point the run at another with --prometheus URL)", where, err)
 	}
 	now := time.Now()
 	for _, s := range exp.Signals {
 		if _, _, err := c.Condition(ctx, s.Query, now); err != nil {
 			r := s.DeclRange
-			return nil, fmt.Errorf("signal %q (%s): %w", s.Name, at(r.Filename, r.Start.Line, r.Start.Column), err)
+			return nil, fmt.Errorf("signal %q (%s): %w", s.Name, experiments.Location(r), err)
 		}
 	}
 	if a := exp.Abort; a != nil && a.PromQL != "" {
 		if _, _, err := c.Condition(ctx, a.PromQL, now); err != nil {
 			r := a.DeclRange
-			return nil, fmt.Errorf("abort promql (%s): %w", at(r.Filename, r.Start.Line, r.Start.Column), err)
+			return nil, fmt.Errorf("abort promql (%s): %w", experiments.Location(r), err)
 		}
 	}
 	return c, nil
 }
-
-func at(file string, line, col int) string { return fmt.Sprintf("%s:%d:%d", file, line, col) }
 
 // settleFor is how long the runner waits after the last phase before it
 // reads signals and alerts, so that the samples of the last step are
