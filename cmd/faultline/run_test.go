@@ -46,11 +46,23 @@ func outcomes(c report.Conclusions) map[string]string {
 // processes, the real proxy, real traffic.
 func TestRunShort(t *testing.T) {
 	path := experimentDir(t, "testdata/short.hcl")
-	runDir := filepath.Join(t.TempDir(), "run")
-	e, out, errb := testEnv()
-	code := execute(context.Background(), e, []string{"run", "--run-dir", runDir, path})
-	if code != ExitRefuted {
-		t.Fatalf("run = %d, want %d (checkout is refuted)\n%s%s", code, ExitRefuted, out, errb)
+	var runDir string
+	var out *bytes.Buffer
+	// Under the race detector on a busy machine the 8s baseline can
+	// come out too noisy to judge (inconclusive, exit 3): one more run
+	// is allowed, as TestRunQuickstart allows.
+	for attempt := 1; ; attempt++ {
+		runDir = filepath.Join(t.TempDir(), "run")
+		e, o, errb := testEnv()
+		out = o
+		code := execute(context.Background(), e, []string{"run", "--run-dir", runDir, path})
+		if code == ExitRefuted {
+			break
+		}
+		if attempt == 2 {
+			t.Fatalf("run = %d, want %d (checkout is refuted)\n%s%s", code, ExitRefuted, out, errb)
+		}
+		t.Logf("attempt %d: run = %d, want %d; running it again\n%s", attempt, code, ExitRefuted, out)
 	}
 	c := readConclusions(t, runDir)
 	// Under the race detector the generator itself is slow and noisy,
